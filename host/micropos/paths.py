@@ -1,0 +1,32 @@
+"""Where the parts of a micropos checkout are, and how to start the unix port on them."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+# host/micropos/paths.py -> the checkout's root; MICROPOS_ROOT overrides it.
+ROOT = Path(os.environ.get("MICROPOS_ROOT", Path(__file__).resolve().parents[2]))
+FIRMWARE = ROOT / "firmware"
+BOARDS = ROOT / "boards"
+VAR = ROOT / "var"
+
+
+def micropython() -> Path:
+    """The unix-port ``micropython`` installed beside this Python."""
+    beside = Path(sys.executable).parent / "micropython"
+    if beside.exists():
+        return beside
+    found = shutil.which("micropython")
+    if found is None:
+        raise FileNotFoundError("micropython (the unix port) is not installed: run 'make test' or 'make run' to set up")
+    return Path(found)
+
+
+def micropython_env(extra: list[Path] | None = None) -> dict[str, str]:
+    """Environment for a unix-port process that imports the firmware and the boards."""
+    path = [*(str(p) for p in extra or []), str(FIRMWARE), str(BOARDS), ".frozen"]
+    env = dict(os.environ)
+    env["MICROPYPATH"] = os.pathsep.join(path)
+    return env
