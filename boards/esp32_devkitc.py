@@ -1,0 +1,71 @@
+"""ESP32-DevKitC (ESP32-WROOM-32, no PSRAM): every pin and bus of the terminal.
+
+Wiring (GPIO numbers):
+  keypad 4x4   rows R1..R4 -> 13, 12, 14, 27 (outputs, idle high)
+               cols C1..C4 -> 26, 25, 33, 32 (inputs, internal pull-up)
+  SSD1306      I2C0 SDA 21, SCL 22, 400 kHz, address 0x3C, 3V3
+  printer      UART2 TX 17 -> printer RX, RX 16 <- printer TX, 9600 8N1 (optional)
+  card reader  UART1 RX 4 <- reader data (track 2 ASCII), TX 5, 9600 8N1
+Only this file names pins; drivers and the app receive ready objects.
+
+Flash layout (4 MB, MicroPython partition table plus a raw journal):
+  0x001000 bootloader, 0x008000 partition table, 0x009000 nvs (24 KB),
+  0x00F000 phy_init (4 KB), 0x010000 factory app (1984 KB),
+  0x200000 vfs LittleFS (1792 KB), 0x3C0000 journal raw (256 KB).
+"""
+from machine import I2C, Pin, UART
+
+import keys
+from keypad import MatrixKeypad
+from ssd1306 import SSD1306_I2C
+
+NAME = "esp32_devkitc"
+
+KEYPAD_ROW_PINS = (13, 12, 14, 27)
+KEYPAD_COL_PINS = (26, 25, 33, 32)
+# Physical layout, row by row:  1 2 3 A / 4 5 6 B / 7 8 9 C / * 0 # D
+KEYMAP = bytes((
+    1, 2, 3, keys.FUNC,
+    4, 5, 6, keys.UP,
+    7, 8, 9, keys.DOWN,
+    keys.CANCEL, 0, keys.ENTER, keys.CLEAR,
+))
+
+I2C_SDA_PIN = 21
+I2C_SCL_PIN = 22
+I2C_FREQ_HZ = 400_000
+DISPLAY_I2C_ADDR = 0x3C
+
+PRINTER_UART = 2
+PRINTER_TX_PIN = 17
+PRINTER_RX_PIN = 16
+PRINTER_BAUD = 9600
+
+CARD_UART = 1
+CARD_RX_PIN = 4
+CARD_TX_PIN = 5
+CARD_BAUD = 9600
+
+JOURNAL_PARTITION = "journal"
+
+i2c = I2C(0, sda=Pin(I2C_SDA_PIN), scl=Pin(I2C_SCL_PIN), freq=I2C_FREQ_HZ)
+display = SSD1306_I2C(i2c, DISPLAY_I2C_ADDR, 128, 64)
+
+
+def make_keypad(queue):
+    rows = [Pin(n, Pin.OUT, value=1) for n in KEYPAD_ROW_PINS]
+    cols = [Pin(n, Pin.IN, Pin.PULL_UP) for n in KEYPAD_COL_PINS]
+    return MatrixKeypad(rows, cols, KEYMAP, queue)
+
+
+def make_printer_uart():
+    return UART(PRINTER_UART, baudrate=PRINTER_BAUD, tx=PRINTER_TX_PIN, rx=PRINTER_RX_PIN)
+
+
+def make_card_uart():
+    return UART(CARD_UART, baudrate=CARD_BAUD, tx=CARD_TX_PIN, rx=CARD_RX_PIN)
+
+
+def panel_pixels():
+    """The frame last sent to the panel (the driver keeps it in RAM)."""
+    return display.buffer

@@ -1,0 +1,39 @@
+"""The idle screen and the function menu."""
+import time
+import keys
+from ui import Screen, Choice, Notice
+
+
+class Idle(Screen):
+    times_out = False
+
+    def rows(self):
+        now = time.localtime()
+        return (
+            self.t("title"),
+            self.app.config.terminal_id,
+            "",
+            "%04d-%02d-%02d" % (now[0], now[1], now[2]),
+            "%02d:%02d" % (now[3], now[4]),
+            "",
+            "",
+            self.t("func_menu"),
+        )
+
+    def on_key(self, key):
+        if key == keys.FUNC:
+            self.app.go(menu(self.app))
+
+
+def menu(app):
+    """The function menu: each digit opens its flow (design: FUNC then 1..7)."""
+    def later(label):
+        return lambda: app.go(Notice(app, (app.t(label), "", app.t("not_built"),
+                                           app.t("not_built2"), "", "", "", app.t("cancel_back"))))
+    flows = app.flows
+    items = []
+    for digit, label in ((1, "sale"), (2, "void"), (3, "refund"), (4, "history"),
+                         (5, "settlement"), (6, "reprint"), (7, "settings")):
+        start = flows.get(label)
+        items.append((digit, label, (lambda s=start: s(app)) if start else later(label)))
+    return Choice(app, "menu", items)

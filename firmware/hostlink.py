@@ -1,0 +1,84 @@
+"""The host link: the terminal driven and read over its console (stdin/stdout).
+
+The emulator, the HIL harness and a person with a serial console all talk
+to the running app through this: one command a line in, one event a line
+out.  Outgoing lines start with ``~`` so they stand out from anything else
+the firmware prints.
+
+In:   key NAME...        press logical keys (design names: 0-9 ENTER CANCEL ...)
+      card PAN=YYMM      a card read by the reader (swipe or tap)
+      shot               send the panel's pixels
+      set NAME VALUE     change a setting for this run (e.g. idle_timeout_s 2)
+      heap               report the heap
+      screen             send the current screen again
+Out:  ~ready BOARD
+      ~scr ROW<TAB>ROW...   every new screen
+      ~fb HEX               1024 bytes, MONO_VLSB, page by page
+      ~heap FREE ALLOC
+      ~ok CMD | ~err MESSAGE
+"""
+import asyncio
+import binascii
+import gc
+import sys
+
+import keys
+
+
+class HostLink:
+    def __init__(self, app, stream_in=None, stream_out=None):
+        self.app = app
+        self._in = stream_in or sys.stdin
+        self._out = stream_out or sys.stdout
+
+    def start(self):
+        self.app.text.listener = self.send_screen
+        self.send("~ready " + self.app.board.NAME)
+        self.send_screen(self.app.text.rows)
+        return asyncio.create_task(self.run())
+
+    def send(self, line):
+        self._out.write(line)
+        self._out.write("\n")
+
+    def send_screen(self, rows):
+        self.send("~scr " + "\t".join(rows))
+
+    async def run(self):
+        reader = asyncio.StreamReader(self._in)
+        while True:
+            line = await reader.readline()
+            if not line:
+                return  # the host closed its end
+            try:
+                await self.handle(line.decode().strip())
+            except ValueError as exc:
+                self.send("~err " + str(exc))
+
+    async def handle(self, line):
+        if not line:
+            return
+        words = line.split()
+        cmd = words[0]
+        if cmd == "key":
+            codes = [keys.by_name(name) for name in words[1:]]  # all or nothing
+            for code in codes:
+                await self.app.queue.space()
+                self.app.queue.put(code)
+        elif cmd == "card" and len(words) == 2:
+            pan, _, expiry = words[1].partition("=")
+            if not (pan.isdigit() and expiry.isdigit() and len(expiry) == 4):
+                raise ValueError("card takes PAN=YYMM")
+            self.app.handle_card(pan, expiry)
+        elif cmd == "shot":
+            self.send("~fb " + binascii.hexlify(self.app.board.panel_pixels()).decode())
+        elif cmd == "set" and len(words) == 3:
+            self.app.config.set(words[1], words[2])
+            self.send("~ok set")
+        elif cmd == "heap":
+            gc.collect()
+            self.send("~heap %d %d" % (gc.mem_free(), gc.mem_alloc()))
+        elif cmd == "screen":
+            self.send_screen(self.app.text.rows)
+        else:
+            raise ValueError("unknown command '%s'" % line)

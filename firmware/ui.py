@@ -1,0 +1,149 @@
+"""Screens: small classes driven by key events, and the reusable ones.
+
+A screen answers ``rows()`` with what it shows and reacts in ``on_key`` and
+``on_tick`` (once a second).  The app draws ``rows()`` after every event, so a
+screen only changes its own state.  ``CANCEL`` anywhere returns to idle with
+nothing sent; that is handled here once, not in each screen.
+"""
+import keys
+
+
+class Screen:
+    # The idle timeout returns to idle from this screen (a transaction in
+    # flight sets this False: only its own countdown may end it).
+    times_out = True
+
+    def __init__(self, app):
+        self.app = app
+
+    def t(self, key):
+        return self.app.t(key)
+
+    def rows(self):
+        return ()
+
+    def on_open(self):
+        pass
+
+    def on_hide(self):
+        pass
+
+    def on_tick(self):
+        pass
+
+    def on_card(self, pan, expiry):
+        pass
+
+    def on_key(self, key):
+        if key == keys.CANCEL:
+            self.app.home()
+
+
+class Notice(Screen):
+    """A fixed message; any key returns to idle."""
+
+    def __init__(self, app, rows):
+        super().__init__(app)
+        self._rows = rows
+
+    def rows(self):
+        return self._rows
+
+    def on_key(self, key):
+        self.app.home()
+
+
+class Choice(Screen):
+    """A menu acting on the digit alone: ``items`` is ((digit, label_key, action), ...)."""
+
+    def __init__(self, app, title_key, items):
+        super().__init__(app)
+        self._title_key = title_key
+        self._items = items
+
+    def rows(self):
+        out = [self.t(self._title_key)]
+        for digit, label, _ in self._items:
+            out.append("%d %s" % (digit, self.t(label)))
+        return out
+
+    def on_key(self, key):
+        for digit, _, action in self._items:
+            if key == digit:
+                action()
+                return
+        super().on_key(key)
+
+
+class Entry(Screen):
+    """A digit entry field ended by ENTER; CLEAR deletes the last digit.
+
+    ``style`` shapes what is shown: ``"plain"``, ``"secret"`` (one ``*`` a
+    digit) or ``"amount"`` (minor units with the decimal point: 1234 shows
+    12.34).  ``check(value)`` returns an error message key or None.
+    """
+
+    def __init__(self, app, title_key, prompt_key, max_len, on_done,
+                 style="plain", min_len=1, check=None, initial=""):
+        super().__init__(app)
+        self._title_key = title_key
+        self._prompt_key = prompt_key
+        self._digits = bytearray(max_len)
+        self._count = 0
+        self._min_len = min_len
+        self._on_done = on_done
+        self._style = style
+        self._check = check
+        self.error = None
+        for ch in initial:
+            self._push(ord(ch) - 48)
+
+    def _push(self, digit):
+        if self._count < len(self._digits):
+            self._digits[self._count] = 48 + digit
+            self._count += 1
+
+    def value(self):
+        return bytes(self._digits[:self._count]).decode()
+
+    def shown(self):
+        n = self._count
+        if self._style == "secret":
+            return "*" * n
+        if self._style == "amount":
+            return format_amount(self._digits, n)
+        return self.value()
+
+    def rows(self):
+        return (self.t(self._title_key), self.t(self._prompt_key), self.shown(), "",
+                self.t(self.error) if self.error else "", "", "", self.t("enter_ok"))
+
+    def on_key(self, key):
+        self.error = None
+        if keys.is_digit(key):
+            self._push(key)
+        elif key == keys.CLEAR:
+            if self._count:
+                self._count -= 1
+        elif key == keys.ENTER:
+            if self._count < self._min_len:
+                self.error = "too_short"
+                return
+            value = self.value()
+            if self._check is not None:
+                self.error = self._check(value)
+                if self.error:
+                    return
+            self._on_done(value)
+        else:
+            super().on_key(key)
+
+
+def format_amount(digits, count):
+    """Minor units as ASCII digits -> a decimal string with two decimals ('1234' -> '12.34')."""
+    i = 0
+    while i < count - 1 and digits[i] == 48:
+        i += 1
+    units = bytes(digits[i:count]).decode() if count else ""
+    units = "0" * (3 - len(units)) + units if len(units) < 3 else units
+    return units[:-2] + "." + units[-2:]

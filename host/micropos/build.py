@@ -1,0 +1,59 @@
+"""Compiles the firmware (and a board definition) to .mpy with mpy-cross.
+
+``main.py`` stays source, as MicroPython only runs ``main.py`` at boot; every
+other module ships as bytecode, which loads without the compiler's heap cost.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from micropos import paths
+from micropos.errors import SetupError
+
+SOURCE_ONLY = {"main.py", "boot.py"}
+
+
+def mpy_cross() -> Path:
+    tool = Path(sys.executable).parent / "mpy-cross"
+    if not tool.exists():
+        raise SetupError("mpy-cross is not installed: run 'make test' or 'make run' to set up")
+    return tool
+
+
+def board_sources(board: str) -> list[Path]:
+    """The board file (deployed as board.py) and the simulated parts it imports."""
+    main = paths.BOARDS / f"{board}.py"
+    if not main.exists():
+        known = ", ".join(sorted(p.stem for p in paths.BOARDS.glob("*.py") if not p.stem.startswith("sim_")))
+        raise SetupError(f"no board '{board}' (boards: {known})")
+    sims = sorted(paths.BOARDS.glob("sim_*.py")) if board == "emulator" else []
+    return [main, *sims]
+
+
+def compile_tree(board: str, out: Path) -> list[Path]:
+    """Writes the firmware for ``board`` to ``out``; returns the files to copy, in order."""
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    sources = [(src, src.name) for src in sorted(paths.FIRMWARE.glob("*.py"))]
+    sources += [(src, "board.py" if src.stem == board else src.name) for src in board_sources(board)]
+    for src, name in sources:
+        if name in SOURCE_ONLY:
+            dest = out / name
+            dest.write_bytes(src.read_bytes())
+        else:
+            dest = out / (Path(name).stem + ".mpy")
+            if not dest.exists() or dest.stat().st_mtime < src.stat().st_mtime:
+                _compile(src, dest, Path(name).name)
+        files.append(dest)
+    return files
+
+
+def _compile(src: Path, dest: Path, source_name: str) -> None:
+    proc = subprocess.run(
+        [str(mpy_cross()), "-s", source_name, "-o", str(dest), str(src)],
+        capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        raise SetupError(f"mpy-cross failed on {src}: {proc.stderr.strip()}")

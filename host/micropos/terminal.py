@@ -1,0 +1,199 @@
+"""A terminal seen from the host: press keys, read screens, take screenshots.
+
+It speaks the firmware's host link (firmware/hostlink.py) over a Transport.
+A reader thread splits the stream into lines, keeps every screen the
+terminal showed, and writes the raw stream to a device log.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from micropos.errors import ExpectTimeout, LinkError
+from micropos.transport import Transport
+
+Screen = tuple[str, ...]
+
+# The logical keys of the keypad, as the firmware names them (firmware/keys.py).
+KEY_NAMES = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
+             "ENTER", "CANCEL", "CLEAR", "FUNC", "UP", "DOWN")
+
+
+class Terminal:
+    def __init__(self, transport: Transport, log_path: Path | None = None,
+                 on_screen: Callable[[Screen], None] | None = None) -> None:
+        self.transport = transport
+        self.log_path = log_path
+        self._log: IO[bytes] | None = open(log_path, "ab") if log_path else None
+        self.on_screen = on_screen
+        self.screens: list[Screen] = []
+        self.errors: list[str] = []
+        self.board_name: str | None = None
+        self._cursor = 0
+        self._replies: dict[str, str] = {}
+        self._cond = threading.Condition()
+        self._closed = False
+        self._failure: LinkError | None = None
+        self._reader = threading.Thread(target=self._read_loop, name=f"terminal-{transport.name}", daemon=True)
+        self._reader.start()
+
+    # -- what a person does -------------------------------------------------
+
+    def press(self, *names: str) -> None:
+        """Presses logical keys in order, e.g. ``press("FUNC", "3")`` or ``press(*"123456", "ENTER")``."""
+        unknown = [name for name in names if name not in KEY_NAMES]
+        if unknown:
+            raise LinkError(f"unknown key {unknown[0]!r}; keys are {' '.join(KEY_NAMES)}")
+        if names:
+            self._send("key " + " ".join(names))
+
+    def swipe(self, pan: str, expiry: str) -> None:
+        """Swipes (or taps) a card: PAN digits and expiry YYMM."""
+        if not (pan.isdigit() and 12 <= len(pan) <= 19 and expiry.isdigit() and len(expiry) == 4):
+            raise LinkError(f"a card is PAN=YYMM with a 12-19 digit PAN, got {pan}={expiry}")
+        self._send(f"card {pan}={expiry}")
+
+    def power_cut(self) -> None:
+        """Cuts the power at once (emulator only); the terminal is gone afterwards."""
+        cut = getattr(self.transport, "power_cut", None)
+        if cut is None:
+            raise LinkError(f"{self.transport.name}: a power cut needs the emulator")
+        cut()
+        self.close()
+
+    def expect(self, text: str, timeout: float = 10.0) -> Screen:
+        """Waits until a screen shown since the last match contains ``text``; returns that screen."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for index in range(self._cursor, len(self.screens)):
+                    if text in "\n".join(self.screens[index]):
+                        self._cursor = index
+                        return self.screens[index]
+                self._raise_if_failed()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ExpectTimeout(text, timeout, self.screen, str(self.log_path) if self.log_path else None)
+                self._cond.wait(left)
+
+    @property
+    def screen(self) -> Screen:
+        with self._cond:
+            return self.screens[-1] if self.screens else ()
+
+    def ready(self, timeout: float = 15.0) -> None:
+        """Waits for the firmware to report itself and show its first screen."""
+        self._wait_reply("ready", timeout)
+        self.expect("", timeout)
+
+    def pixels(self, timeout: float = 5.0) -> bytes:
+        """The panel's 1024 bytes (MONO_VLSB, page by page)."""
+        self._replies.pop("fb", None)
+        self._send("shot")
+        return bytes.fromhex(self._wait_reply("fb", timeout))
+
+    def screenshot(self, path: Path, scale: int = 4) -> Path:
+        from micropos.screenshot import save_png
+
+        return save_png(self.pixels(), Path(path), scale=scale)
+
+    def heap(self, timeout: float = 5.0) -> tuple[int, int]:
+        """(free, allocated) bytes of the firmware's heap after a collection."""
+        self._replies.pop("heap", None)
+        self._send("heap")
+        free, alloc = self._wait_reply("heap", timeout).split()
+        return int(free), int(alloc)
+
+    def set(self, name: str, value: object, timeout: float = 5.0) -> None:
+        """Changes a setting for this run (e.g. ``set("idle_timeout_s", 2)``)."""
+        self._replies.pop("ok", None)
+        self._send(f"set {name} {value}")
+        self._wait_reply("ok", timeout)
+
+    def close(self) -> None:
+        self._closed = True
+        self.transport.close()
+        self._reader.join(timeout=2)
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the link -------------------------------------------------------------
+
+    def _send(self, line: str) -> None:
+        self._raise_if_failed()
+        data = (line + "\n").encode()
+        if self._log:
+            self._log.write(b">> " + data)
+            self._log.flush()
+        self.transport.write(data)
+
+    def _wait_reply(self, kind: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while kind not in self._replies:
+                self._raise_if_failed()
+                if self.errors:
+                    raise LinkError(f"the terminal answered: {self.errors.pop(0)}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise LinkError(f"no '{kind}' from the terminal within {timeout:g} s"
+                                    + (f"; device log: {self.log_path}" if self.log_path else ""))
+                self._cond.wait(left)
+            return self._replies.pop(kind)
+
+    def _raise_if_failed(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _read_loop(self) -> None:
+        pending = b""
+        while not self._closed:
+            try:
+                data = self.transport.read(0.2)
+            except LinkError as exc:
+                with self._cond:
+                    self._failure = exc if not self._closed else None
+                    self._cond.notify_all()
+                return
+            except (OSError, ValueError):
+                return
+            if not data:
+                continue
+            if self._log:
+                self._log.write(data)
+                self._log.flush()
+            pending += data
+            *lines, pending = pending.split(b"\n")
+            for raw in lines:
+                self._dispatch(raw.rstrip(b"\r").decode("utf-8", "replace"))
+
+    def _dispatch(self, line: str) -> None:
+        if not line.startswith("~"):
+            if "Traceback" in line or "Error" in line:
+                self.errors.append(line)
+            return
+        kind, _, rest = line[1:].partition(" ")
+        with self._cond:
+            if kind == "scr":
+                screen = tuple(rest.split("\t"))
+                self.screens.append(screen)
+                if self.on_screen:
+                    self.on_screen(screen)
+            elif kind == "err":
+                self.errors.append(rest)
+            elif kind == "ready":
+                self.board_name = rest
+                self._replies["ready"] = rest
+            else:
+                self._replies[kind] = rest
+            self._cond.notify_all()

@@ -1,0 +1,141 @@
+"""Byte pipes to a running terminal: an emulator process, or a board's serial port.
+
+Both start the same firmware entry, ``app.run(board, link=True)``: the
+emulator as a unix-port process with pipes; a board (or virtual board) by
+interrupting whatever runs, entering the raw REPL and executing it there, as
+mpremote does, so the link then runs over the REPL's stdin and stdout.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from micropos import build, paths
+from micropos.errors import LinkError, SetupError
+
+START_APP = "import board, app\napp.run(board, link=True)\n"
+DEFAULT_HEAP = "64k"
+
+
+class Transport(ABC):
+    """A byte stream to one terminal."""
+
+    name: str
+
+    @abstractmethod
+    def write(self, data: bytes) -> None: ...
+
+    @abstractmethod
+    def read(self, timeout: float) -> bytes:
+        """Bytes available within ``timeout`` seconds; b'' if none; raises LinkError at end of stream."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class EmulatorTransport(Transport):
+    """The firmware compiled for the emulator board, run by the unix port with pipes."""
+
+    def __init__(self, heap: str = DEFAULT_HEAP, env: dict[str, str] | None = None,
+                 stage: Path | None = None) -> None:
+        self.name = "emulator"
+        self.stage = stage or paths.VAR / "build" / "emulator"
+        build.compile_tree("emulator", self.stage)
+        proc_env = dict(os.environ)
+        proc_env["MICROPYPATH"] = os.pathsep.join([str(self.stage), ".frozen"])
+        proc_env.update(env or {})
+        self.proc = subprocess.Popen(
+            [str(paths.micropython()), "-X", f"heapsize={heap}", "-c", START_APP],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=proc_env, cwd=self.stage,
+        )
+        assert self.proc.stdout is not None
+        os.set_blocking(self.proc.stdout.fileno(), False)
+
+    def write(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except BrokenPipeError as exc:
+            raise LinkError(f"the emulator has exited (code {self.proc.poll()})") from exc
+
+    def read(self, timeout: float) -> bytes:
+        import select
+
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            return b""
+        data = os.read(fd, 65536)
+        if not data:
+            raise LinkError(f"the emulator has exited (code {self.proc.wait()})")
+        return data
+
+    def power_cut(self) -> None:
+        """Pulls the plug: the process dies at once, mid-whatever it was doing."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def close(self) -> None:
+        self.power_cut()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+
+
+class SerialTransport(Transport):
+    """A board, or a virtual board's pty, at ``port``: the app is started from the raw REPL."""
+
+    def __init__(self, port: str, baudrate: int = 115200) -> None:
+        import serial
+
+        self.name = port
+        try:
+            self.serial = serial.Serial(port, baudrate=baudrate, timeout=0)
+        except serial.SerialException as exc:
+            raise SetupError(f"cannot open {port}: {exc}") from exc
+        self._start()
+
+    def _start(self) -> None:
+        self.serial.write(b"\r\x03\x03")  # stop whatever runs (main.py's app, say)
+        time.sleep(0.2)
+        self.serial.reset_input_buffer()
+        self.serial.write(b"\r\x01")
+        self._read_until(b"raw REPL; CTRL-B to exit\r\n>", 5, "enter the raw REPL")
+        self.serial.write(START_APP.encode() + b"\x04")
+        self._read_until(b"OK", 5, "start the app")
+
+    def _read_until(self, marker: bytes, timeout: float, doing: str) -> None:
+        data = b""
+        deadline = time.monotonic() + timeout
+        while marker not in data:
+            if time.monotonic() > deadline:
+                raise LinkError(f"{self.name}: could not {doing}; the board said {data[-200:]!r}")
+            data += self.read(0.05)
+
+    def write(self, data: bytes) -> None:
+        self.serial.write(data)
+
+    def read(self, timeout: float) -> bytes:
+        import select
+
+        ready, _, _ = select.select([self.serial.fileno()], [], [], timeout)
+        if not ready:
+            return b""
+        return self.serial.read(self.serial.in_waiting or 1)
+
+    def close(self) -> None:
+        try:
+            self.serial.write(b"\x03")      # KeyboardInterrupt ends the app
+            time.sleep(0.1)
+            self.serial.write(b"\x02")      # back to the friendly REPL
+            self.serial.flush()
+        finally:
+            self.serial.close()
