@@ -16,7 +16,7 @@ $(READY): requirements.lock host/pyproject.toml
 	touch $@
 
 run: setup
-	$(BIN)/micropos demo
+	$(BIN)/micropos emulator
 
 test: setup
 	$(BIN)/pytest

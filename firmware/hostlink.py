@@ -9,6 +9,7 @@ In:   key NAME...        press logical keys (design names: 0-9 ENTER CANCEL ...)
       card PAN=YYMM      a card read by the reader (swipe or tap)
       shot               send the panel's pixels
       set NAME VALUE     change a setting for this run (e.g. idle_timeout_s 2)
+      sync               answer once every key sent so far has been handled
       heap               report the heap
       screen             send the current screen again
 Out:  ~ready BOARD
@@ -75,6 +76,10 @@ class HostLink:
         elif cmd == "set" and len(words) == 3:
             self.app.config.set(words[1], words[2])
             self.send("~ok set")
+        elif cmd == "sync":
+            while len(self.app.queue):
+                await asyncio.sleep_ms(5)
+            self.send("~ok sync")
         elif cmd == "heap":
             gc.collect()
             self.send("~heap %d %d" % (gc.mem_free(), gc.mem_alloc()))

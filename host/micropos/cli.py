@@ -96,11 +96,22 @@ def cmd_flash(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from micropos import bench
+
+    with tempfile.TemporaryDirectory() as tmp:
+        print(bench.format_table(bench.run(str(Path(tmp) / "flash.img"))))
+    return 0
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "emulator": (cmd_emulator, "run the terminal firmware on the unix port (interactive, or --script)"),
     "board": (cmd_board, "start a virtual board behind a pty and print its path"),
     "deploy": (cmd_deploy, "compile the firmware to .mpy and copy it to a board"),
     "flash": (cmd_flash, "write a MicroPython image to a board with esptool"),
+    "bench": (cmd_bench, "measure the figures recorded in the README"),
 }
 
 

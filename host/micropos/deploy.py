@@ -48,7 +48,7 @@ def deploy(port: str, board: str = "auto") -> Iterator[str]:
     files = build.compile_tree(board, paths.VAR / "build" / board)
     shadows = [f.stem + ".py" for f in files if f.suffix == ".mpy"]
     mpremote(port, "exec", "import os\nfor n in %r:\n try: os.remove(n)\n except OSError: pass" % shadows)
-    mpremote(port, "fs", "cp", *map(str, files), ":")
+    mpremote(port, "fs", "cp", *map(str, files), ":./")
     yield f"copied {len(files)} files ({sum(f.stat().st_size for f in files)} bytes)"
     check = mpremote(port, "exec", "import board, app; print('firmware ok on', board.NAME)").strip()
     yield check

@@ -48,7 +48,16 @@ class Terminal:
         if unknown:
             raise LinkError(f"unknown key {unknown[0]!r}; keys are {' '.join(KEY_NAMES)}")
         if names:
+            with self._cond:  # what was shown before this press cannot answer a later expect
+                self._cursor = max(len(self.screens) - 1, 0)
             self._send("key " + " ".join(names))
+
+    def settle(self, timeout: float = 10.0) -> Screen:
+        """Waits until the terminal has handled every key sent so far; returns the screen."""
+        self._replies.pop("ok", None)
+        self._send("sync")
+        self._wait_reply("ok", timeout)
+        return self.screen
 
     def swipe(self, pan: str, expiry: str) -> None:
         """Swipes (or taps) a card: PAN digits and expiry YYMM."""

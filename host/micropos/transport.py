@@ -97,6 +97,7 @@ class SerialTransport(Transport):
         import serial
 
         self.name = port
+        self._leftover = b""
         try:
             self.serial = serial.Serial(port, baudrate=baudrate, timeout=0)
         except serial.SerialException as exc:
@@ -113,12 +114,14 @@ class SerialTransport(Transport):
         self._read_until(b"OK", 5, "start the app")
 
     def _read_until(self, marker: bytes, timeout: float, doing: str) -> None:
+        """Reads up to ``marker``; what follows it is kept for the next ``read``."""
         data = b""
         deadline = time.monotonic() + timeout
         while marker not in data:
             if time.monotonic() > deadline:
                 raise LinkError(f"{self.name}: could not {doing}; the board said {data[-200:]!r}")
             data += self.read(0.05)
+        self._leftover = data.split(marker, 1)[1]
 
     def write(self, data: bytes) -> None:
         self.serial.write(data)
@@ -126,6 +129,9 @@ class SerialTransport(Transport):
     def read(self, timeout: float) -> bytes:
         import select
 
+        if self._leftover:
+            data, self._leftover = self._leftover, b""
+            return data
         ready, _, _ = select.select([self.serial.fileno()], [], [], timeout)
         if not ready:
             return b""

@@ -1,0 +1,116 @@
+from ssd1306 import SSD1306_I2C
+from textscreen import TextScreen
+from sim_ssd1306 import SimulatedI2C, SimulatedSSD1306
+from fakes import RecordingI2C
+
+# Datasheet power-on sequence for a 128x64 panel on the internal charge pump,
+# each command as its own I2C write: control byte 0x80 (Co=1, D/C#=0) + command.
+DATASHEET_INIT = [
+    0xAE,              # display off
+    0x20, 0x00,        # horizontal addressing
+    0x40,              # start line 0
+    0xA1,              # segment remap
+    0xA8, 0x3F,        # multiplex 64
+    0xC8,              # COM scan remapped
+    0xD3, 0x00,        # no offset
+    0xDA, 0x12,        # alternative COM pins
+    0xD5, 0x80,        # clock
+    0xD9, 0xF1,        # pre-charge, internal VCC
+    0xDB, 0x30,        # VCOMH
+    0x81, 0xFF,        # contrast
+    0xA4,              # follow RAM
+    0xA6,              # not inverted
+    0x8D, 0x14,        # charge pump on
+    0xAF,              # display on
+]
+
+
+def _commands(writes):
+    return [w[1][1] for w in writes if w[1][0] == 0x80]
+
+
+def _data_writes(writes):
+    return [w[1] for w in writes if w[1][0] == 0x40]
+
+
+def test_init_sends_the_datasheet_sequence_then_clears_every_page():
+    bus = RecordingI2C()
+    SSD1306_I2C(bus, 0x3C)
+    assert all(addr == 0x3C for addr, _ in bus.writes)
+    assert _commands(bus.writes)[:len(DATASHEET_INIT)] == DATASHEET_INIT
+    data = _data_writes(bus.writes)
+    assert len(data) == 8
+    assert all(d == b"\x40" + bytes(128) for d in data)
+
+
+def test_show_sends_only_the_pages_asked_for_with_their_window():
+    bus = RecordingI2C()
+    display = SSD1306_I2C(bus, 0x3C)
+    bus.writes.clear()
+    display.fill_rect(0, 16, 128, 8, 1)
+    display.show(1 << 2)
+    assert _commands(bus.writes) == [0x21, 0, 127, 0x22, 2, 2]
+    assert _data_writes(bus.writes) == [b"\x40" + b"\xff" * 128]
+
+
+def test_text_screen_redraws_only_changed_rows():
+    bus = RecordingI2C()
+    screen = TextScreen(SSD1306_I2C(bus, 0x3C))
+    screen.show(("TITLE", "one", "two"))
+    bus.writes.clear()
+    screen.show(("TITLE", "one", "TWO"))
+    assert len(_data_writes(bus.writes)) == 1
+    assert _commands(bus.writes) == [0x21, 0, 127, 0x22, 2, 2]
+    bus.writes.clear()
+    screen.show(("TITLE", "one", "TWO"))
+    assert bus.writes == []
+
+
+def test_text_screen_keeps_the_words_and_tells_its_listener():
+    seen = []
+    screen = TextScreen(SSD1306_I2C(RecordingI2C(), 0x3C))
+    screen.listener = lambda rows: seen.append(tuple(rows))
+    screen.show(("MENU", "1 SALE"))
+    screen.show(("MENU", "1 SALE"))
+    screen.show(("MENU", "a row far too long for sixteen columns"))
+    assert screen.rows[1] == "a row far too lo"
+    assert len(seen) == 2
+    assert seen[0] == ("MENU", "1 SALE", "", "", "", "", "", "")
+
+
+def test_the_simulated_panel_shows_what_the_driver_drew():
+    panel = SimulatedSSD1306()
+    display = SSD1306_I2C(SimulatedI2C({0x3C: panel}), 0x3C)
+    assert panel.on
+    screen = TextScreen(display)
+    screen.show(("MENU", "1 SALE", "", "", "", "", "", "7 SETTINGS"))
+    assert bytes(panel.gddram) == bytes(display.buffer)
+    display.pixel(5, 40, 1)          # drawn but not shown: the panel must not have it
+    assert bytes(panel.gddram) != bytes(display.buffer)
+
+
+def test_title_row_is_inverted_and_body_rows_are_not():
+    display = SSD1306_I2C(RecordingI2C(), 0x3C)
+    TextScreen(display).show(("AB", "AB"))
+    title = sum(bin(b).count("1") for b in display.buffer[0:128])
+    body = sum(bin(b).count("1") for b in display.buffer[128:256])
+    assert title == 128 * 8 - body
+
+
+def test_rows_for_a_16_pixel_font_span_two_pages():
+    bus = RecordingI2C()
+    screen = TextScreen(SSD1306_I2C(bus, 0x3C), row_height=16)
+    assert screen.row_count == 4
+    screen.show(("", ""))
+    bus.writes.clear()
+    screen.show(("", "x"))
+    assert _commands(bus.writes) == [0x21, 0, 127, 0x22, 2, 2, 0x21, 0, 127, 0x22, 3, 3]
+
+
+def test_a_missing_device_raises_like_machine_i2c():
+    try:
+        SSD1306_I2C(SimulatedI2C({}), 0x3C)
+    except OSError as exc:
+        assert exc.args[0] == 19
+    else:
+        raise AssertionError("no error")

@@ -1,0 +1,81 @@
+"""The terminal at rest and its menu, as a person at the keypad sees them.
+
+Runs on the emulator by default and unchanged on a board with --port.
+"""
+import re
+
+import pytest
+
+MENU = ("MENU", "1 SALE", "2 VOID", "3 REFUND", "4 HISTORY", "5 SETTLEMENT", "6 REPRINT", "7 SETTINGS")
+
+
+def test_idle_shows_terminal_date_time_and_menu_hint(terminal):
+    screen = terminal.expect("FUNC: menu")
+    assert "TERM0001" in screen
+    assert any(re.fullmatch(r"\d{4}-\d\d-\d\d", row) for row in screen)
+    assert any(re.fullmatch(r"\d\d:\d\d", row) for row in screen)
+
+
+def test_func_opens_the_menu(terminal):
+    terminal.press("FUNC")
+    assert terminal.expect("MENU") == MENU
+
+
+@pytest.mark.parametrize("digit, title", [("1", "SALE"), ("2", "VOID"), ("4", "HISTORY"),
+                                          ("5", "SETTLEMENT"), ("6", "REPRINT"), ("7", "SETTINGS")])
+def test_entries_not_built_say_so(terminal, digit, title):
+    terminal.press("FUNC", digit)
+    screen = terminal.expect("Not available")
+    assert screen[0] == title
+
+
+def test_cancel_returns_to_idle(terminal):
+    terminal.press("FUNC")
+    terminal.expect("MENU")
+    terminal.press("CANCEL")
+    terminal.expect("FUNC: menu")
+
+
+def test_keys_that_mean_nothing_on_a_screen_change_nothing(terminal):
+    terminal.press("FUNC", "9", "UP", "ENTER")
+    assert terminal.settle() == MENU
+    terminal.press("CANCEL")
+    terminal.expect("FUNC: menu")
+    assert [screen[0] for screen in terminal.screens] == ["MICROPOS", "MENU", "MICROPOS"]
+
+
+def test_keys_typed_ahead_are_kept(terminal):
+    terminal.press("FUNC", "CANCEL", "FUNC", "CANCEL", "FUNC")
+    assert terminal.settle() == MENU
+    titles = [screen[0] for screen in terminal.screens]
+    assert titles.count("MENU") == 3
+
+
+def test_idle_timeout_returns_to_idle(terminal):
+    terminal.set("idle_timeout_s", 2)
+    terminal.press("FUNC")
+    terminal.expect("MENU")
+    terminal.expect("FUNC: menu", timeout=6)
+
+
+def test_screenshot_shows_the_menu_title_inverted(terminal, tmp_path):
+    from micropos.screenshot import to_rows
+
+    terminal.press("FUNC")
+    terminal.expect("MENU")
+    pixels = terminal.pixels()
+    rows = to_rows(pixels)
+    title_band = sum(sum(row) for row in rows[0:8])
+    body = sum(sum(row) for row in rows[8:64])
+    assert title_band > 128 * 8 // 2, "the title row is drawn light on dark"
+    assert 0 < body < 128 * 56 // 2
+    png = terminal.screenshot(tmp_path / "menu.png")
+    assert png.stat().st_size > 100
+
+
+def test_unknown_host_command_is_refused_in_words(terminal):
+    from micropos.errors import LinkError
+
+    terminal._send("frobnicate")
+    with pytest.raises(LinkError, match="unknown command 'frobnicate'"):
+        terminal.heap()
