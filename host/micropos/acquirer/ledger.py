@@ -1,0 +1,575 @@
+"""The acquirer's ledger: what the bank remembers, in one SQLite file.
+
+Tables:
+    terminals  which terminal belongs to which merchant (unknown pairs answer 03)
+    txns       sales, refunds and voids; a reversal sets ``reversed_at`` on the
+               row its request created instead of deleting it
+    exchanges  every answered request by (terminal ID, STAN, DE 7, MTI): the
+               first answer, replayed for a repeat, and what it applied, so a
+               reversal can undo exactly that
+    batches    settled batches with the totals they were settled at
+    counters   sequences behind RRNs and approval codes
+
+State is derived rather than copied: a sale is voided while an unreversed
+VOID row points at it, and what is left to refund is its amount minus its
+unreversed REFUND rows. Undoing a refund or a void is then one flag.
+
+Everything survives restarts: open the same file again.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+
+SEED_COLUMNS = ("rrn", "date", "amount", "pan", "expiry", "currency", "terminal_id", "merchant_id")
+
+# ISO 4217 minor-unit exponents for the currencies a demo is likely to use;
+# anything else is taken to have 2 decimals.
+_EXPONENTS = {"156": 2, "344": 2, "392": 0, "410": 0, "446": 2, "840": 2, "901": 2, "978": 2}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS terminals (
+    terminal_id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS txns (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL CHECK (kind IN ('SALE', 'REFUND', 'VOID')),
+    rrn           TEXT NOT NULL UNIQUE,
+    date          TEXT NOT NULL,
+    amount        INTEGER NOT NULL CHECK (amount >= 0),
+    currency      TEXT NOT NULL,
+    pan           TEXT,
+    expiry        TEXT,
+    terminal_id   TEXT NOT NULL,
+    merchant_id   TEXT NOT NULL,
+    stan          TEXT,
+    batch         TEXT,
+    orig_id       INTEGER REFERENCES txns(id),
+    reason        TEXT,
+    approval_code TEXT,
+    source        TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    reversed_at   TEXT
+);
+CREATE INDEX IF NOT EXISTS txns_orig ON txns (orig_id);
+CREATE INDEX IF NOT EXISTS txns_batch ON txns (terminal_id, batch);
+CREATE TABLE IF NOT EXISTS exchanges (
+    terminal_id TEXT NOT NULL,
+    stan        TEXT NOT NULL,
+    transmitted TEXT NOT NULL,
+    mti         TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    response    TEXT NOT NULL,
+    rrn         TEXT,
+    applied_id  INTEGER REFERENCES txns(id),
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, stan, transmitted, mti)
+);
+CREATE TABLE IF NOT EXISTS batches (
+    terminal_id TEXT NOT NULL,
+    merchant_id TEXT NOT NULL,
+    batch       TEXT NOT NULL,
+    totals      TEXT NOT NULL,
+    settled_at  TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, batch)
+);
+CREATE TABLE IF NOT EXISTS counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+"""
+
+
+class Kind(StrEnum):
+    SALE = "SALE"
+    REFUND = "REFUND"
+    VOID = "VOID"
+
+
+class LedgerError(RuntimeError):
+    """The ledger file cannot be used (not a ledger, or inconsistent)."""
+
+
+class SeedError(ValueError):
+    """A seed CSV row that cannot become a settled sale.
+
+    Attributes:
+        source: the file (or ``"<rows>"``) the row came from.
+        line: the row's line number in that file, header = 1.
+        column: the column at fault, or None for the whole row.
+    """
+
+    def __init__(self, source: str, line: int, column: str | None, message: str) -> None:
+        where = f"{source}:{line}" + (f" ({column})" if column else "")
+        super().__init__(f"{where}: {message}")
+        self.source = source
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Txn:
+    """One ledger row: a sale, a refund or a void. Amounts are in minor units."""
+
+    id: int
+    kind: Kind
+    rrn: str
+    date: date
+    amount: int
+    currency: str
+    pan: str | None
+    expiry: str | None
+    terminal_id: str
+    merchant_id: str
+    stan: str | None
+    batch: str | None
+    orig_id: int | None
+    reason: str | None
+    approval_code: str | None
+    source: str
+    reversed: bool
+
+
+@dataclass(frozen=True)
+class RefundableSale:
+    """A sale that can still be refunded, for the startup table and the demo."""
+
+    rrn: str
+    date: date
+    amount: int
+    remaining: int
+    currency: str
+    merchant_id: str
+
+    @property
+    def amount_text(self) -> str:
+        return format_amount(self.amount, self.currency)
+
+    @property
+    def remaining_text(self) -> str:
+        return format_amount(self.remaining, self.currency)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Settlement totals as DE 63 carries them; amounts in minor units."""
+
+    sale_count: int = 0
+    sale_amount: int = 0
+    refund_count: int = 0
+    refund_amount: int = 0
+    void_count: int = 0
+    void_amount: int = 0
+
+    def to_field(self) -> str:
+        """The 45-character DE 63 text."""
+        return (
+            f"{self.sale_count:03d}{self.sale_amount:012d}"
+            f"{self.refund_count:03d}{self.refund_amount:012d}"
+            f"{self.void_count:03d}{self.void_amount:012d}"
+        )
+
+    @classmethod
+    def from_field(cls, text: str) -> Totals:
+        """Parses DE 63; ValueError unless it is exactly 45 digits."""
+        if len(text) != 45 or not (text.isascii() and text.isdigit()):
+            raise ValueError(f"settlement totals {text!r} are not 45 digits")
+        parts = [int(text[a:b]) for a, b in ((0, 3), (3, 15), (15, 18), (18, 30), (30, 33), (33, 45))]
+        return cls(*parts)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """An answered request, remembered under (terminal ID, STAN, DE 7, MTI)."""
+
+    fingerprint: str
+    response: dict[str, str]
+    rrn: str | None
+    applied_id: int | None
+
+
+def exponent(currency: str) -> int:
+    """Decimal places of a currency's minor unit (ISO 4217), 2 when not known."""
+    return _EXPONENTS.get(currency, 2)
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """Minor units as a decimal string: ``1234`` in 156 is ``"12.34"``."""
+    places = exponent(currency)
+    if places == 0:
+        return str(minor)
+    whole, frac = divmod(minor, 10**places)
+    return f"{whole}.{frac:0{places}d}"
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """A decimal string as minor units; ValueError if negative or too precise for the currency."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"amount {text!r} is not a decimal number") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"amount {text!r} is not a non-negative number")
+    minor = value.scaleb(exponent(currency))
+    if minor != minor.to_integral_value():
+        raise ValueError(f"amount {text!r} has more than {exponent(currency)} decimals for currency {currency}")
+    return int(minor)
+
+
+def fingerprint(fields: Mapping[str, str]) -> str:
+    """What makes two requests the same request: every field but the bitmap, KSN and MAC.
+
+    A terminal that repeats a request may do so under a fresh KSN, so DE 53
+    and DE 64 must not make a repeat look different.
+    """
+    content = {k: v for k, v in fields.items() if k not in ("p", "53", "64")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+class Ledger:
+    """The SQLite ledger. One instance per thread: sqlite3 connections are not shared.
+
+    Args:
+        path: the database file (created when missing), or ``":memory:"``.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._depth = 0
+        try:
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise LedgerError(f"{self.path} is not a micropos ledger: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Everything inside commits together or not at all (nesting joins the outer one)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # -- terminals -------------------------------------------------------------
+
+    def add_terminal(self, terminal_id: str, merchant_id: str) -> None:
+        """Registers a terminal of a merchant; a terminal belongs to one merchant only.
+
+        Raises:
+            LedgerError: the terminal is already registered to another merchant.
+        """
+        row = self._db.execute("SELECT merchant_id FROM terminals WHERE terminal_id = ?", (terminal_id,)).fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO terminals VALUES (?, ?)", (terminal_id, merchant_id))
+        elif row["merchant_id"] != merchant_id:
+            raise LedgerError(f"terminal {terminal_id} belongs to merchant {row['merchant_id']}, not {merchant_id}")
+
+    def is_known(self, terminal_id: str, merchant_id: str) -> bool:
+        """Whether this terminal is registered, and to this merchant."""
+        row = self._db.execute(
+            "SELECT 1 FROM terminals WHERE terminal_id = ? AND merchant_id = ?", (terminal_id, merchant_id)
+        ).fetchone()
+        return row is not None
+
+    # -- seeding ---------------------------------------------------------------
+
+    def seed_csv(self, path: str | Path) -> int:
+        """Loads settled sales from a seed CSV; returns how many rows were new.
+
+        Loading the same file again adds nothing, so a server may seed on
+        every start.
+
+        Raises:
+            SeedError: a bad header or row; nothing from the file is kept.
+        """
+        with open(path, newline="", encoding="utf-8") as handle:
+            return self.seed_rows(csv.DictReader(handle), source=str(path))
+
+    def seed_rows(self, rows: Iterable[Mapping[str, str]], source: str = "<rows>") -> int:
+        """Loads settled sales from mappings with the seed CSV's columns."""
+        added = 0
+        now = _now()
+        with self.atomic():
+            for line, row in enumerate(rows, start=2):
+                missing = [c for c in SEED_COLUMNS if not (row.get(c) or "").strip()]
+                if missing:
+                    raise SeedError(source, line, missing[0], "missing value")
+                values = {c: (row[c] or "").strip() for c in SEED_COLUMNS}
+                sale = _parse_seed_row(values, source, line)
+                try:
+                    self.add_terminal(sale["terminal_id"], sale["merchant_id"])
+                except LedgerError as exc:
+                    raise SeedError(source, line, "merchant_id", str(exc)) from None
+                existing = self._db.execute("SELECT * FROM txns WHERE rrn = ?", (sale["rrn"],)).fetchone()
+                if existing is not None:
+                    if not all(str(existing[k]) == str(v) for k, v in sale.items()):
+                        raise SeedError(source, line, "rrn", f"RRN {sale['rrn']} is already in the ledger with other data")
+                    continue
+                self._db.execute(
+                    "INSERT INTO txns (kind, rrn, date, amount, currency, pan, expiry, terminal_id, merchant_id,"
+                    " source, created_at) VALUES ('SALE', :rrn, :date, :amount, :currency, :pan, :expiry,"
+                    " :terminal_id, :merchant_id, 'seed', :now)",
+                    {**sale, "now": now},
+                )
+                added += 1
+        return added
+
+    # -- transactions ----------------------------------------------------------
+
+    def insert(
+        self,
+        kind: Kind,
+        *,
+        rrn: str,
+        day: date,
+        amount: int,
+        currency: str,
+        terminal_id: str,
+        merchant_id: str,
+        pan: str | None = None,
+        expiry: str | None = None,
+        stan: str | None = None,
+        batch: str | None = None,
+        orig_id: int | None = None,
+        reason: str | None = None,
+        approval_code: str | None = None,
+    ) -> Txn:
+        """Records an approved online sale, refund or void."""
+        cur = self._db.execute(
+            "INSERT INTO txns (kind, rrn, date, amount, currency, pan, expiry, terminal_id, merchant_id, stan,"
+            " batch, orig_id, reason, approval_code, source, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'online', ?)",
+            (kind.value, rrn, day.isoformat(), amount, currency, pan, expiry, terminal_id, merchant_id, stan,
+             batch, orig_id, reason, approval_code, _now()),
+        )
+        txn = self.get(int(cur.lastrowid or 0))
+        assert txn is not None
+        return txn
+
+    def get(self, txn_id: int) -> Txn | None:
+        row = self._db.execute("SELECT * FROM txns WHERE id = ?", (txn_id,)).fetchone()
+        return _txn(row) if row else None
+
+    def by_rrn(self, rrn: str) -> Txn | None:
+        row = self._db.execute("SELECT * FROM txns WHERE rrn = ?", (rrn,)).fetchone()
+        return _txn(row) if row else None
+
+    def transactions(self) -> list[Txn]:
+        """Every row, oldest first (reversed ones included, flagged)."""
+        return [_txn(r) for r in self._db.execute("SELECT * FROM txns ORDER BY id")]
+
+    def mark_reversed(self, txn_id: int) -> bool:
+        """Undoes a row; False when it was already undone."""
+        cur = self._db.execute(
+            "UPDATE txns SET reversed_at = ? WHERE id = ? AND reversed_at IS NULL", (_now(), txn_id)
+        )
+        return cur.rowcount == 1
+
+    def refunded(self, sale_id: int) -> int:
+        """Minor units refunded so far on a sale (unreversed refunds only)."""
+        row = self._db.execute(
+            "SELECT COALESCE(SUM(amount), 0) FROM txns WHERE orig_id = ? AND kind = 'REFUND' AND reversed_at IS NULL",
+            (sale_id,),
+        ).fetchone()
+        return int(row[0])
+
+    def refund_count(self, sale_id: int) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM txns WHERE orig_id = ? AND kind = 'REFUND' AND reversed_at IS NULL", (sale_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def is_voided(self, sale_id: int) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM txns WHERE orig_id = ? AND kind = 'VOID' AND reversed_at IS NULL", (sale_id,)
+        ).fetchone()
+        return row is not None
+
+    def refundable_sales(self, merchant_id: str | None = None) -> list[RefundableSale]:
+        """Sales with something left to refund: not reversed, not voided, oldest first."""
+        rows = self._db.execute(
+            "SELECT s.*, s.amount - COALESCE((SELECT SUM(r.amount) FROM txns r WHERE r.orig_id = s.id"
+            "   AND r.kind = 'REFUND' AND r.reversed_at IS NULL), 0) AS remaining"
+            " FROM txns s WHERE s.kind = 'SALE' AND s.reversed_at IS NULL"
+            "   AND NOT EXISTS (SELECT 1 FROM txns v WHERE v.orig_id = s.id AND v.kind = 'VOID'"
+            "   AND v.reversed_at IS NULL)"
+            "   AND (? IS NULL OR s.merchant_id = ?)"
+            " ORDER BY s.date, s.id",
+            (merchant_id, merchant_id),
+        )
+        return [
+            RefundableSale(
+                rrn=r["rrn"], date=date.fromisoformat(r["date"]), amount=r["amount"], remaining=r["remaining"],
+                currency=r["currency"], merchant_id=r["merchant_id"],
+            )
+            for r in rows
+            if r["remaining"] > 0
+        ]
+
+    # -- sequences -------------------------------------------------------------
+
+    def next_rrn(self, today: date) -> str:
+        """A fresh 12-digit RRN: year digit, day of year, 8-digit sequence; never one already used."""
+        while True:
+            seq = self._next("rrn") % 100_000_000
+            rrn = f"{today.year % 10}{today.timetuple().tm_yday:03d}{seq:08d}"
+            used = self._db.execute(
+                "SELECT 1 FROM txns WHERE rrn = ? UNION ALL SELECT 1 FROM exchanges WHERE rrn = ?", (rrn, rrn)
+            ).fetchone()
+            if used is None:
+                return rrn
+
+    def next_approval_code(self) -> str:
+        return f"{self._next('approval') % 1_000_000:06d}"
+
+    def _next(self, name: str) -> int:
+        with self.atomic():
+            self._db.execute(
+                "INSERT INTO counters VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1", (name,)
+            )
+            return int(self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
+
+    # -- exchanges -------------------------------------------------------------
+
+    def find_exchange(self, terminal_id: str, stan: str, transmitted: str, mti: str) -> Exchange | None:
+        row = self._db.execute(
+            "SELECT * FROM exchanges WHERE terminal_id = ? AND stan = ? AND transmitted = ? AND mti = ?",
+            (terminal_id, stan, transmitted, mti),
+        ).fetchone()
+        if row is None:
+            return None
+        return Exchange(row["fingerprint"], json.loads(row["response"]), row["rrn"], row["applied_id"])
+
+    def record_exchange(
+        self, request: Mapping[str, str], response: Mapping[str, str], applied_id: int | None
+    ) -> None:
+        """Remembers the first answer to a request and what it applied."""
+        self._db.execute(
+            "INSERT INTO exchanges VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (request["41"], request["11"], request["7"], request["t"], fingerprint(request),
+             json.dumps(dict(response), sort_keys=True), response.get("37"), applied_id, _now()),
+        )
+
+    # -- batches ---------------------------------------------------------------
+
+    def batch_totals(self, terminal_id: str, merchant_id: str, batch: str) -> Totals:
+        """The ledger's totals for one batch of one terminal.
+
+        Each unreversed row counts once under its own kind: a sale that was
+        later voided counts as a sale and its void as a void.
+        """
+        counts: dict[str, tuple[int, int]] = {}
+        for row in self._db.execute(
+            "SELECT kind, COUNT(*), COALESCE(SUM(amount), 0) FROM txns WHERE terminal_id = ? AND merchant_id = ?"
+            " AND batch = ? AND reversed_at IS NULL GROUP BY kind",
+            (terminal_id, merchant_id, batch_key(batch)),
+        ):
+            counts[row[0]] = (int(row[1]), int(row[2]))
+        sale, refund, void = (counts.get(k, (0, 0)) for k in ("SALE", "REFUND", "VOID"))
+        return Totals(*sale, *refund, *void)
+
+    def settle(self, terminal_id: str, merchant_id: str, batch: str, totals: Totals) -> None:
+        """Marks a batch settled at these totals (settling it again keeps the latest)."""
+        self._db.execute(
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?) ON CONFLICT (terminal_id, batch)"
+            " DO UPDATE SET totals = excluded.totals, settled_at = excluded.settled_at",
+            (terminal_id, merchant_id, batch_key(batch), totals.to_field(), _now()),
+        )
+
+    def is_settled(self, txn: Txn) -> bool:
+        """Whether a row is in a settled batch; seeded sales are settled by definition."""
+        if txn.batch is None:
+            return True
+        row = self._db.execute(
+            "SELECT 1 FROM batches WHERE terminal_id = ? AND batch = ?", (txn.terminal_id, txn.batch)
+        ).fetchone()
+        return row is not None
+
+
+def batch_key(batch: str) -> str:
+    """The canonical form of a DE 60 batch number, as stored: "1" and "000001" are one batch."""
+    return f"{int(batch):06d}" if batch.isdigit() else batch
+
+
+def _parse_seed_row(values: dict[str, str], source: str, line: int) -> dict[str, object]:
+    rrn = values["rrn"]
+    if len(rrn) != 12 or not rrn.isascii() or not rrn.isalnum():
+        raise SeedError(source, line, "rrn", f"{rrn!r} is not 12 letters or digits")
+    try:
+        day = date.fromisoformat(values["date"])
+    except ValueError:
+        raise SeedError(source, line, "date", f"{values['date']!r} is not YYYY-MM-DD") from None
+    currency = values["currency"]
+    if len(currency) != 3 or not currency.isdigit():
+        raise SeedError(source, line, "currency", f"{currency!r} is not an ISO 4217 numeric code")
+    try:
+        amount = parse_amount(values["amount"], currency)
+    except ValueError as exc:
+        raise SeedError(source, line, "amount", str(exc)) from None
+    pan = values["pan"]
+    if not (12 <= len(pan) <= 19 and pan.isdigit()):
+        raise SeedError(source, line, "pan", "not 12 to 19 digits")
+    expiry = values["expiry"]
+    if len(expiry) != 4 or not expiry.isdigit() or not 1 <= int(expiry[2:]) <= 12:
+        raise SeedError(source, line, "expiry", f"{expiry!r} is not YYMM")
+    terminal_id, merchant_id = values["terminal_id"], values["merchant_id"]
+    if len(terminal_id) != 8:
+        raise SeedError(source, line, "terminal_id", f"{terminal_id!r} is not 8 characters")
+    if len(merchant_id) != 15:
+        raise SeedError(source, line, "merchant_id", f"{merchant_id!r} is not 15 characters")
+    return {
+        "rrn": rrn, "date": day.isoformat(), "amount": amount, "currency": currency, "pan": pan,
+        "expiry": expiry, "terminal_id": terminal_id, "merchant_id": merchant_id,
+    }
+
+
+def _txn(row: sqlite3.Row) -> Txn:
+    return Txn(
+        id=row["id"], kind=Kind(row["kind"]), rrn=row["rrn"], date=date.fromisoformat(row["date"]),
+        amount=row["amount"], currency=row["currency"], pan=row["pan"], expiry=row["expiry"],
+        terminal_id=row["terminal_id"], merchant_id=row["merchant_id"], stan=row["stan"], batch=row["batch"],
+        orig_id=row["orig_id"], reason=row["reason"], approval_code=row["approval_code"], source=row["source"],
+        reversed=row["reversed_at"] is not None,
+    )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

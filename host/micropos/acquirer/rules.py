@@ -1,0 +1,333 @@
+"""What the acquirer answers: every rule of the micropos-8583 profile with its response code.
+
+The server hands :meth:`Acquirer.handle` a decoded request whose MAC has
+already been verified, and gets back the response fields (without DE 64,
+which the server adds). Rules are checked in this order and the first one
+broken answers:
+
+sale (0200, DE 3 000000)
+    03 unknown terminal or merchant · 14 PAN fails the Luhn check ·
+    54 card expired · 13 zero amount
+refund (0200, DE 3 200000)
+    03 unknown terminal or merchant · 25 original not found by RRN (DE 37)
+    and date (DE 61) for this merchant · 14 card given and not the
+    original's · 12 currency differs · 13 zero amount · 64 more than is left
+    to refund · 12 original voided · 58 outside the refund window
+void (0200, DE 3 020000)
+    03 · 25 original not found for this terminal · 12 already voided, already
+    refunded, or its batch settled · 14 card differs · 12 currency differs ·
+    13 amount is not the original's
+reversal (0400)
+    03 · otherwise 00, after undoing whatever the reversed request applied
+    (nothing when it never arrived or was declined)
+settlement (0500, DE 3 920000)
+    03 · 30 DE 63 malformed · 95 DE 63 differs from the ledger's totals for
+    the terminal's batch (DE 60) · otherwise 00 and the batch is settled
+echo test (0800)
+    03 · otherwise 00
+
+A missing mandatory field answers 30. A request repeated with the same
+terminal ID, STAN (DE 11), DE 7 and MTI gets its first answer again and is
+applied once; the same key with different content answers 94, as does a
+financial request arriving after its own reversal (it is not applied: the
+terminal has already given up on it).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from micropos.acquirer.ledger import Kind, Ledger, Totals, batch_key, fingerprint
+
+DEMO_TERMINAL_ID = "TERM0001"
+DEMO_MERCHANT_ID = "MERCHANT0000001"
+DEFAULT_REFUND_WINDOW_DAYS = 30
+
+PC_SALE = "000000"
+PC_REFUND = "200000"
+PC_VOID = "020000"
+PC_SETTLEMENT = "920000"
+PC_ECHO = "990000"
+
+#: Fields a response copies from its request when the request has them.
+ECHOED = ("3", "4", "7", "11", "12", "13", "41", "42", "49")
+
+#: Mandatory request fields by (MTI, DE 3); DE 64 and DE 53 are the server's to check.
+REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("0200", PC_SALE): ("2", "3", "4", "7", "11", "12", "13", "14", "22", "25", "41", "42", "49", "60"),
+    ("0200", PC_REFUND): ("3", "4", "7", "11", "12", "13", "22", "25", "37", "41", "42", "49", "60", "61", "62"),
+    ("0200", PC_VOID): ("2", "3", "4", "7", "11", "12", "13", "22", "25", "37", "41", "42", "49", "60", "61"),
+    ("0400", PC_SALE): ("3", "4", "7", "11", "41", "42"),
+    ("0400", PC_REFUND): ("3", "4", "7", "11", "41", "42"),
+    ("0400", PC_VOID): ("3", "4", "7", "11", "41", "42"),
+    ("0500", PC_SETTLEMENT): ("3", "7", "11", "41", "42", "49", "60", "63"),
+    ("0800", PC_ECHO): ("3", "7", "11", "41", "42"),
+}
+
+#: Request MTIs whose messages carry a MAC (all but the echo test).
+MACED_MTIS = frozenset({"0200", "0400", "0500"})
+
+
+class Code:
+    """DE 39 response codes the acquirer answers."""
+
+    APPROVED = "00"
+    INVALID_MERCHANT = "03"
+    INVALID_TRANSACTION = "12"
+    INVALID_AMOUNT = "13"
+    INVALID_CARD = "14"
+    NOT_FOUND = "25"
+    FORMAT_ERROR = "30"
+    EXPIRED_CARD = "54"
+    NOT_PERMITTED = "58"
+    EXCEEDS_ORIGINAL = "64"
+    DUPLICATE = "94"
+    RECONCILE_ERROR = "95"
+    SYSTEM_ERROR = "96"
+    MAC_ERROR = "A0"
+
+
+def response_mti(mti: str) -> str:
+    """0200 -> 0210: the response MTI of a request MTI (the function digit plus one)."""
+    return mti[:2] + str((int(mti[2]) + 1) % 10) + mti[3:]
+
+
+def luhn_ok(pan: str) -> bool:
+    """Whether a PAN's last digit is its Luhn check digit."""
+    total = 0
+    for i, ch in enumerate(reversed(pan)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    code: str
+    applied_id: int | None = None
+    rrn: str | None = None
+    approval_code: str | None = None
+
+
+class Acquirer:
+    """The bank's decisions over a :class:`Ledger`.
+
+    Args:
+        ledger: where sales, refunds, voids, reversals and batches live.
+        refund_window_days: how many days after the sale a refund is allowed.
+        clock: the acquirer's "now" (local time); tests pin it.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        refund_window_days: int = DEFAULT_REFUND_WINDOW_DAYS,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        if refund_window_days < 0:
+            raise ValueError(f"refund window of {refund_window_days} days")
+        self.ledger = ledger
+        self.refund_window_days = refund_window_days
+        self.clock = clock
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    # -- entry points ----------------------------------------------------------
+
+    def handle(self, request: Mapping[str, str]) -> dict[str, str]:
+        """Applies a MAC-verified request and returns the response fields (no DE 64)."""
+        mti, pc = request.get("t", ""), request.get("3", "")
+        required = REQUIRED.get((mti, pc))
+        if required is None or any(f not in request for f in required):
+            return self.reject(request, Code.FORMAT_ERROR)
+        if mti == "0800":
+            return self._echo(request)
+        with self.ledger.atomic():
+            first = self.ledger.find_exchange(request["41"], request["11"], request["7"], mti)
+            if first is not None:
+                if first.fingerprint == fingerprint(request):
+                    return dict(first.response)
+                return self.reject(request, Code.DUPLICATE)
+            if mti == "0200" and self.ledger.find_exchange(request["41"], request["11"], request["7"], "0400"):
+                outcome = _Outcome(Code.DUPLICATE)
+            elif mti == "0200":
+                outcome = self._financial(request)
+            elif mti == "0400":
+                outcome = self._reversal(request)
+            else:
+                outcome = self._settlement(request)
+            response = self._respond(request, outcome.code, rrn=outcome.rrn, approval_code=outcome.approval_code)
+            self.ledger.record_exchange(request, response, outcome.applied_id)
+            return response
+
+    def reject(self, request: Mapping[str, str], code: str) -> dict[str, str]:
+        """A response with ``code`` that applies nothing and is not remembered.
+
+        Used for answers decided before the rules run (A0 bad MAC, 30 format
+        error, 94 conflicting repeat, forced codes from fault injection).
+        """
+        return self._respond(request, code)
+
+    # -- transactions ----------------------------------------------------------
+
+    def _financial(self, request: Mapping[str, str]) -> _Outcome:
+        if not self.ledger.is_known(request["41"], request["42"]):
+            return _Outcome(Code.INVALID_MERCHANT)
+        pc = request["3"]
+        if pc == PC_SALE:
+            return self._sale(request)
+        if pc == PC_REFUND:
+            return self._refund(request)
+        return self._void(request)
+
+    def _sale(self, request: Mapping[str, str]) -> _Outcome:
+        pan, expiry = request["2"], request["14"]
+        if len(pan) < 12 or not luhn_ok(pan):
+            return _Outcome(Code.INVALID_CARD)
+        if not 1 <= int(expiry[2:]) <= 12:
+            return _Outcome(Code.FORMAT_ERROR)
+        today = self.today()
+        if expiry < f"{today.year % 100:02d}{today.month:02d}":
+            return _Outcome(Code.EXPIRED_CARD)
+        amount = int(request["4"])
+        if amount == 0:
+            return _Outcome(Code.INVALID_AMOUNT)
+        return self._approve(request, Kind.SALE, amount, pan=pan, expiry=expiry)
+
+    def _refund(self, request: Mapping[str, str]) -> _Outcome:
+        original = request["61"]
+        if len(original) != 16 or not original.isdigit():
+            return _Outcome(Code.FORMAT_ERROR)
+        sale = self.ledger.by_rrn(request["37"])
+        if (
+            sale is None
+            or sale.kind is not Kind.SALE
+            or sale.reversed
+            or sale.merchant_id != request["42"]
+            or sale.date.strftime("%m%d") != original[12:16]
+        ):
+            return _Outcome(Code.NOT_FOUND)
+        if "2" in request and request["2"] != sale.pan:
+            return _Outcome(Code.INVALID_CARD)
+        if request["49"] != sale.currency:
+            return _Outcome(Code.INVALID_TRANSACTION)
+        amount = int(request["4"])
+        if amount == 0:
+            return _Outcome(Code.INVALID_AMOUNT)
+        if amount > sale.amount - self.ledger.refunded(sale.id):
+            return _Outcome(Code.EXCEEDS_ORIGINAL)
+        if self.ledger.is_voided(sale.id):
+            return _Outcome(Code.INVALID_TRANSACTION)
+        if (self.today() - sale.date).days > self.refund_window_days:
+            return _Outcome(Code.NOT_PERMITTED)
+        return self._approve(
+            request, Kind.REFUND, amount, pan=request.get("2"), expiry=request.get("14"),
+            orig_id=sale.id, reason=request["62"],
+        )
+
+    def _void(self, request: Mapping[str, str]) -> _Outcome:
+        sale = self.ledger.by_rrn(request["37"])
+        if (
+            sale is None
+            or sale.kind is not Kind.SALE
+            or sale.reversed
+            or sale.terminal_id != request["41"]
+            or sale.merchant_id != request["42"]
+        ):
+            return _Outcome(Code.NOT_FOUND)
+        if self.ledger.is_voided(sale.id) or self.ledger.refund_count(sale.id) or self.ledger.is_settled(sale):
+            return _Outcome(Code.INVALID_TRANSACTION)
+        if request["2"] != sale.pan:
+            return _Outcome(Code.INVALID_CARD)
+        if request["49"] != sale.currency:
+            return _Outcome(Code.INVALID_TRANSACTION)
+        if int(request["4"]) != sale.amount:
+            return _Outcome(Code.INVALID_AMOUNT)
+        return self._approve(request, Kind.VOID, sale.amount, pan=sale.pan, expiry=sale.expiry, orig_id=sale.id)
+
+    def _approve(
+        self,
+        request: Mapping[str, str],
+        kind: Kind,
+        amount: int,
+        *,
+        pan: str | None,
+        expiry: str | None,
+        orig_id: int | None = None,
+        reason: str | None = None,
+    ) -> _Outcome:
+        txn = self.ledger.insert(
+            kind,
+            rrn=self.ledger.next_rrn(self.today()),
+            day=self.today(),
+            amount=amount,
+            currency=request["49"],
+            terminal_id=request["41"],
+            merchant_id=request["42"],
+            pan=pan,
+            expiry=expiry,
+            stan=request["11"],
+            batch=batch_key(request["60"]),
+            orig_id=orig_id,
+            reason=reason,
+            approval_code=self.ledger.next_approval_code(),
+        )
+        return _Outcome(Code.APPROVED, applied_id=txn.id, rrn=txn.rrn, approval_code=txn.approval_code)
+
+    def _reversal(self, request: Mapping[str, str]) -> _Outcome:
+        if not self.ledger.is_known(request["41"], request["42"]):
+            return _Outcome(Code.INVALID_MERCHANT)
+        reversed_request = self.ledger.find_exchange(request["41"], request["11"], request["7"], "0200")
+        if reversed_request is None:
+            # Never arrived: nothing to undo, and the 0400 exchange now recorded
+            # keeps the request from being applied should it arrive late.
+            return _Outcome(Code.APPROVED)
+        if reversed_request.applied_id is not None:
+            self.ledger.mark_reversed(reversed_request.applied_id)
+        return _Outcome(Code.APPROVED, rrn=reversed_request.rrn)
+
+    def _settlement(self, request: Mapping[str, str]) -> _Outcome:
+        if not self.ledger.is_known(request["41"], request["42"]):
+            return _Outcome(Code.INVALID_MERCHANT)
+        try:
+            claimed = Totals.from_field(request["63"])
+        except ValueError:
+            return _Outcome(Code.FORMAT_ERROR)
+        if not request["60"].isdigit():
+            return _Outcome(Code.FORMAT_ERROR)
+        ours = self.ledger.batch_totals(request["41"], request["42"], request["60"])
+        if claimed != ours:
+            return _Outcome(Code.RECONCILE_ERROR)
+        self.ledger.settle(request["41"], request["42"], request["60"], ours)
+        return _Outcome(Code.APPROVED)
+
+    def _echo(self, request: Mapping[str, str]) -> dict[str, str]:
+        known = self.ledger.is_known(request["41"], request["42"])
+        response = {"t": response_mti(request["t"])}
+        response.update({f: request[f] for f in ECHOED if f in request})
+        response["39"] = Code.APPROVED if known else Code.INVALID_MERCHANT
+        return response
+
+    # -- responses -------------------------------------------------------------
+
+    def _respond(
+        self,
+        request: Mapping[str, str],
+        code: str,
+        *,
+        rrn: str | None = None,
+        approval_code: str | None = None,
+    ) -> dict[str, str]:
+        mti = request.get("t", "0000")
+        response = {"t": response_mti(mti)}
+        response.update({f: request[f] for f in ECHOED if f in request})
+        response["37"] = rrn or self.ledger.next_rrn(self.today())
+        if code == Code.APPROVED:
+            response["38"] = approval_code or self.ledger.next_approval_code()
+        response["39"] = code
+        return response

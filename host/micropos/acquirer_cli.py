@@ -1,0 +1,84 @@
+"""``micropos acquirer``: run the acquirer emulator in the foreground.
+
+On start it prints one line with the address it listens on, then the table
+of refundable sales (so a newcomer can refund one at once), then serves
+until interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TextIO
+
+from micropos import paths
+from micropos.acquirer.faults import FaultPlan, FaultSpecError, parse_fault
+from micropos.acquirer.ledger import LedgerError, RefundableSale, SeedError
+from micropos.acquirer.rules import DEFAULT_REFUND_WINDOW_DAYS
+from micropos.acquirer.server import AcquirerServer, serve
+from micropos.errors import MicroposError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8583
+HELP = "run the acquirer emulator (the bank's host) over TCP"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Adds the ``acquirer`` subcommand; its handler is also set as ``func``."""
+    p: argparse.ArgumentParser = subparsers.add_parser("acquirer", help=HELP, description=HELP)
+    p.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port, 0 for any free one (default: %(default)s)")
+    p.add_argument("--db", default=str(paths.VAR / "acquirer" / "ledger.sqlite3"), metavar="FILE",
+                   help="SQLite ledger, kept across runs (default: %(default)s)")
+    p.add_argument("--seed", metavar="CSV",
+                   help="settled sales to load: rrn,date,amount,pan,expiry,currency,terminal_id,merchant_id")
+    p.add_argument("--refund-window-days", type=int, default=DEFAULT_REFUND_WINDOW_DAYS, metavar="N",
+                   help="days after a sale that it may be refunded (default: %(default)s)")
+    p.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                   help="inject a fault, e.g. delay:5 | drop,count=2 | close,mti=0400 | garbage | "
+                        "code:05,mti=0200,pc=200000 | badmac (repeatable)")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serves until interrupted; raises MicroposError for anything the user can fix."""
+    plan = FaultPlan()
+    for spec in args.fault:
+        try:
+            plan.add(parse_fault(spec))
+        except FaultSpecError as exc:
+            raise MicroposError(str(exc)) from None
+    if args.refund_window_days < 0:
+        raise MicroposError(f"--refund-window-days must be 0 or more, not {args.refund_window_days}")
+
+    def ready(server: AcquirerServer) -> None:
+        host, port = server.address
+        print(f"micropos acquirer listening on {host}:{port} (ledger {args.db})", flush=True)
+        print_refundable(server.acquirer.ledger.refundable_sales(), sys.stdout)
+
+    try:
+        asyncio.run(serve(args.host, args.port, args.db, args.seed, refund_window_days=args.refund_window_days,
+                          faults=plan, on_ready=ready))
+    except KeyboardInterrupt:
+        return 0
+    except (SeedError, LedgerError) as exc:
+        raise MicroposError(str(exc)) from None
+    except OSError as exc:
+        raise MicroposError(f"cannot serve on {args.host}:{args.port} with ledger {args.db}: {exc}") from None
+    return 0
+
+
+def print_refundable(sales: list[RefundableSale], out: TextIO) -> None:
+    """The refundable sales as a fixed-width table (or a line saying there are none)."""
+    if not sales:
+        print("no refundable sales in the ledger (load some with --seed CSV)", file=out, flush=True)
+        return
+    print(f"{'RRN':<12}  {'DATE':<10}  {'AMOUNT':>12}  {'REMAINING':>12}  CUR  MERCHANT", file=out)
+    for sale in sales:
+        print(
+            f"{sale.rrn:<12}  {sale.date.isoformat():<10}  {sale.amount_text:>12}  {sale.remaining_text:>12}"
+            f"  {sale.currency}  {sale.merchant_id}",
+            file=out,
+        )
+    out.flush()
