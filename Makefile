@@ -16,7 +16,7 @@ $(READY): requirements.lock host/pyproject.toml
 	touch $@
 
 run: setup
-	$(BIN)/micropos emulator
+	$(BIN)/micropos demo
 
 test: setup
 	$(BIN)/pytest

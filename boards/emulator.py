@@ -1,13 +1,34 @@
 """The emulator board: the firmware on the MicroPython unix port.
 
 Only what cannot exist on a PC is simulated, behind this file: the I2C bus
-with its SSD1306 (the real driver runs against a model of the chip) and the
-keypad (keys arrive over the host link instead of from a matrix).
+with its SSD1306 (the real driver runs against a model of the chip), the
+keypad (keys arrive over the host link instead of from a matrix) and the
+flash chip (a file of 4 KB erase blocks with NOR semantics that counts
+programs and erases and can lose power at a chosen write).
+
+Settings come from the environment the host starts the unix port with:
+MICROPOS_FLASH (the image file, default flash.img in the current folder),
+MICROPOS_CUT_AFTER_WRITES=N (power fails at the N-th program or erase) and
+MICROPOS_CUT_HALF=1 (that write is half applied).
 """
+import os
+
 from ssd1306 import SSD1306_I2C
 from sim_ssd1306 import SimulatedI2C, SimulatedSSD1306
+from sim_flash import FileFlash
 
 NAME = "emulator"
+
+# Flash layout, as on the ESP32 board: LittleFS "vfs", then the raw "journal".
+FLASH_BLOCKS = 128          # 512 KB image
+VFS_BLOCKS = 64             # 256 KB
+JOURNAL_BLOCKS = FLASH_BLOCKS - VFS_BLOCKS
+
+flash = FileFlash(os.getenv("MICROPOS_FLASH") or "flash.img", FLASH_BLOCKS)
+vfs_partition = flash.partition(0, VFS_BLOCKS)
+journal_partition = flash.partition(VFS_BLOCKS, JOURNAL_BLOCKS)
+if os.getenv("MICROPOS_CUT_AFTER_WRITES"):
+    flash.cut_after(int(os.getenv("MICROPOS_CUT_AFTER_WRITES")), half=os.getenv("MICROPOS_CUT_HALF") == "1")
 
 DISPLAY_I2C_ADDR = 0x3C
 

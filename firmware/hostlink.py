@@ -11,8 +11,10 @@ In:   key NAME...        press logical keys (design names: 0-9 ENTER CANCEL ...)
       set NAME VALUE     change a setting for this run (e.g. idle_timeout_s 2)
       sync               answer once every key sent so far has been handled
       heap               report the heap
+      flash              report the flash chip's counters (boards that count)
       screen             send the current screen again
 Out:  ~ready BOARD
+      ~flash reads=N programs=N program_bytes=N erases=N
       ~scr ROW<TAB>ROW...   every new screen
       ~fb HEX               1024 bytes, MONO_VLSB, page by page
       ~heap FREE ALLOC
@@ -83,6 +85,12 @@ class HostLink:
         elif cmd == "heap":
             gc.collect()
             self.send("~heap %d %d" % (gc.mem_free(), gc.mem_alloc()))
+        elif cmd == "flash":
+            f = getattr(self.app.board, "flash", None)
+            if f is None or not hasattr(f, "programs"):
+                raise ValueError("this board does not count flash writes")
+            self.send("~flash reads=%d programs=%d program_bytes=%d erases=%d"
+                      % (f.reads, f.programs, f.program_bytes, f.erases))
         elif cmd == "screen":
             self.send_screen(self.app.text.rows)
         else:

@@ -23,6 +23,7 @@ def _emulator_terminal(args: argparse.Namespace, on_screen: Callable | None = No
     env = {"MICROPOS_FLASH": str(Path(args.flash).resolve())}
     if args.cut_after_writes is not None:
         env["MICROPOS_CUT_AFTER_WRITES"] = str(args.cut_after_writes)
+        env["MICROPOS_CUT_HALF"] = "1" if args.cut_half else "0"
     log = paths.VAR / "logs" / "emulator.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     Path(args.flash).parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +97,20 @@ def cmd_flash(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_log(args: argparse.Namespace) -> int:
+    from micropos import log_export
+
+    image = log_export.from_port(args.port) if args.port else log_export.from_flash_file(Path(args.flash))
+    log_export.write(image, args.format, sys.stdout, sys.stderr)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from micropos import demo
+
+    return demo.run(args)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -111,13 +126,18 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "board": (cmd_board, "start a virtual board behind a pty and print its path"),
     "deploy": (cmd_deploy, "compile the firmware to .mpy and copy it to a board"),
     "flash": (cmd_flash, "write a MicroPython image to a board with esptool"),
+    "log": (cmd_log, "export the terminal's journal (log export --flash FILE | --port PORT)"),
+    "demo": (cmd_demo, "make run: the acquirer with demo sales, and the emulator, interactive"),
     "bench": (cmd_bench, "measure the figures recorded in the README"),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from micropos import acquirer_cli
+
     parser = argparse.ArgumentParser(prog="micropos", description="micropos card terminal: host tools")
     sub = parser.add_subparsers(dest="command", required=True)
+    acquirer_cli.add_parser(sub)
     parsers = {name: sub.add_parser(name, help=help_text) for name, (_, help_text) in COMMANDS.items()}
 
     p = parsers["emulator"]
@@ -128,11 +148,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--heap", default="64k", help="MicroPython heap size (default: %(default)s)")
     p.add_argument("--cut-after-writes", type=int, metavar="N",
                    help="cut the power at the N-th flash program or erase")
+    p.add_argument("--cut-half", action="store_true",
+                   help="with --cut-after-writes: that write is half applied (a torn program or erase)")
 
     p = parsers["board"]
     p.add_argument("--pty", action="store_true", required=True, help="serve the board on a pseudo-terminal")
     p.add_argument("--fs", default=str(paths.VAR / "vboard" / "fs"), help="the board's filesystem folder")
     p.add_argument("--heap", default="2m", help="MicroPython heap size (default: %(default)s)")
+
+    p = parsers["log"]
+    log_sub = p.add_subparsers(dest="log_command", required=True)
+    p = log_sub.add_parser("export", help="one row per transaction with its latest status")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--flash", metavar="FILE", help="an emulator flash image")
+    source.add_argument("--port", metavar="PORT", help="a board (or virtual board) with the firmware deployed")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
 
     p = parsers["deploy"]
     p.add_argument("--port", required=True, help="serial port or virtual board pty")
@@ -148,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler, _ = COMMANDS[args.command]
+    handler = COMMANDS[args.command][0] if args.command in COMMANDS else args.func
     try:
         return handler(args)
     except MicroposError as exc:

@@ -54,9 +54,7 @@ class Terminal:
 
     def settle(self, timeout: float = 10.0) -> Screen:
         """Waits until the terminal has handled every key sent so far; returns the screen."""
-        self._replies.pop("ok", None)
-        self._send("sync")
-        self._wait_reply("ok", timeout)
+        self._request("sync", "ok", timeout)
         return self.screen
 
     def swipe(self, pan: str, expiry: str) -> None:
@@ -95,14 +93,20 @@ class Terminal:
 
     def ready(self, timeout: float = 15.0) -> None:
         """Waits for the firmware to report itself and show its first screen."""
-        self._wait_reply("ready", timeout)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while "ready" not in self._replies:
+                self._raise_if_failed()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise LinkError(f"the terminal did not start within {timeout:g} s"
+                                    + (f"; device log: {self.log_path}" if self.log_path else ""))
+                self._cond.wait(left)
         self.expect("", timeout)
 
     def pixels(self, timeout: float = 5.0) -> bytes:
         """The panel's 1024 bytes (MONO_VLSB, page by page)."""
-        self._replies.pop("fb", None)
-        self._send("shot")
-        return bytes.fromhex(self._wait_reply("fb", timeout))
+        return bytes.fromhex(self._request("shot", "fb", timeout))
 
     def screenshot(self, path: Path, scale: int = 4) -> Path:
         from micropos.screenshot import save_png
@@ -111,16 +115,17 @@ class Terminal:
 
     def heap(self, timeout: float = 5.0) -> tuple[int, int]:
         """(free, allocated) bytes of the firmware's heap after a collection."""
-        self._replies.pop("heap", None)
-        self._send("heap")
-        free, alloc = self._wait_reply("heap", timeout).split()
+        free, alloc = self._request("heap", "heap", timeout).split()
         return int(free), int(alloc)
+
+    def flash_counters(self, timeout: float = 5.0) -> dict[str, int]:
+        """The emulator flash chip's counters since power-on: reads, programs, program_bytes, erases."""
+        reply = self._request("flash", "flash", timeout)
+        return {key: int(value) for key, value in (item.split("=") for item in reply.split())}
 
     def set(self, name: str, value: object, timeout: float = 5.0) -> None:
         """Changes a setting for this run (e.g. ``set("idle_timeout_s", 2)``)."""
-        self._replies.pop("ok", None)
-        self._send(f"set {name} {value}")
-        self._wait_reply("ok", timeout)
+        self._request(f"set {name} {value}", "ok", timeout)
 
     def close(self) -> None:
         self._closed = True
@@ -146,13 +151,18 @@ class Terminal:
             self._log.flush()
         self.transport.write(data)
 
-    def _wait_reply(self, kind: str, timeout: float) -> str:
+    def _request(self, line: str, kind: str, timeout: float) -> str:
+        """Sends a command and waits for its ``~kind`` reply; an ``~err`` in between is its answer."""
+        with self._cond:
+            self._replies.pop(kind, None)
+            errors_before = len(self.errors)
+        self._send(line)
         deadline = time.monotonic() + timeout
         with self._cond:
             while kind not in self._replies:
                 self._raise_if_failed()
-                if self.errors:
-                    raise LinkError(f"the terminal answered: {self.errors.pop(0)}")
+                if len(self.errors) > errors_before:
+                    raise LinkError(f"the terminal refused '{line}': {self.errors[errors_before]}")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise LinkError(f"no '{kind}' from the terminal within {timeout:g} s"

@@ -76,6 +76,16 @@ def test_screenshot_shows_the_menu_title_inverted(terminal, tmp_path):
 def test_unknown_host_command_is_refused_in_words(terminal):
     from micropos.errors import LinkError
 
-    terminal._send("frobnicate")
-    with pytest.raises(LinkError, match="unknown command 'frobnicate'"):
-        terminal.heap()
+    with pytest.raises(LinkError, match="refused 'frobnicate': unknown command 'frobnicate'"):
+        terminal._request("frobnicate", "ok", 5)
+    with pytest.raises(LinkError, match="unknown setting 'colour'"):
+        terminal.set("colour", "blue")
+
+
+@pytest.mark.emulator_only
+def test_the_flash_image_is_a_file_of_4k_blocks_whose_writes_are_counted(terminal, tmp_path):
+    image = tmp_path / "flash.img"
+    assert image.stat().st_size == 128 * 4096
+    counters = terminal.flash_counters()
+    assert set(counters) == {"reads", "programs", "program_bytes", "erases"}
+    assert counters["programs"] == 0 and counters["erases"] == 0, "idle writes nothing"

@@ -1,0 +1,77 @@
+"""``micropos log export``: the journal as CSV or JSON, from a flash image or a board.
+
+A damaged image still exports: what could not be read is reported on stderr
+(sector, offset, length, why) and every readable transaction is written.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import TextIO
+
+from micropos import paths
+from micropos.errors import MicroposError
+from micropos.journal_format import CSV_COLUMNS, JournalImage, iter_rows, read_image, read_journal
+
+BLOCK_SIZE = 4096
+
+
+def emulator_journal_span() -> tuple[int, int]:
+    """(offset, length) of the journal partition in an emulator flash image, from boards/emulator.py."""
+    source = (paths.BOARDS / "emulator.py").read_text()
+    blocks = {name: int(value) for name, value in re.findall(r"^(FLASH_BLOCKS|VFS_BLOCKS) = (\d+)", source, re.M)}
+    return blocks["VFS_BLOCKS"] * BLOCK_SIZE, (blocks["FLASH_BLOCKS"] - blocks["VFS_BLOCKS"]) * BLOCK_SIZE
+
+
+def from_flash_file(path: Path) -> JournalImage:
+    if not path.is_file():
+        raise MicroposError(f"no flash image {path}")
+    offset, length = emulator_journal_span()
+    if path.stat().st_size < offset + length:
+        raise MicroposError(f"{path} is {path.stat().st_size} bytes: too small for an emulator flash image")
+    return read_image(path, offset, length, BLOCK_SIZE)
+
+
+# Runs on the board: prints its journal partition block by block as hex.
+_DUMP = """
+import board, binascii
+p = board.journal_partition
+buf = bytearray(%d)
+for b in range(p.ioctl(4, 0)):
+    p.readblocks(b, buf)
+    print(binascii.hexlify(buf).decode())
+""" % BLOCK_SIZE
+
+
+def from_port(port: str) -> JournalImage:
+    from micropos.deploy import mpremote
+
+    out = mpremote(port, "exec", _DUMP, timeout=600)
+    lines = [line.strip() for line in out.splitlines() if line.strip()]
+    try:
+        data = b"".join(bytes.fromhex(line) for line in lines)
+    except ValueError as exc:
+        raise MicroposError(f"the board at {port} did not send its journal: {lines[-1] if lines else 'nothing'}") from exc
+    return read_journal(data, BLOCK_SIZE)
+
+
+def write(image: JournalImage, fmt: str, out: TextIO, err: TextIO) -> int:
+    """Writes the rows; reports skipped regions on ``err``; returns the number of rows."""
+    for skipped in image.skipped:
+        print(f"skipped: {skipped}", file=err)
+    if fmt == "json":
+        rows = image.rows()
+        json.dump(rows, out, indent=1)
+        out.write("\n")
+        return len(rows)
+    writer = csv.writer(out, lineterminator="\n")
+    count = -1
+    for row in iter_rows(image):
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+__all__ = ["CSV_COLUMNS", "from_flash_file", "from_port", "write", "emulator_journal_span"]
