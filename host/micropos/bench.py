@@ -27,7 +27,13 @@ def heap_idle_and_menu(flash: str) -> Iterator[Row]:
         yield ("heap in use after every menu entry", f"{alloc} B ({free} B free)", "same, after FUNC 1..7")
 
 
-BENCHES: list[Callable[[str], Iterator[Row]]] = [heap_idle_and_menu]
+def journal_writes(flash: str) -> Iterator[Row]:
+    from micropos import bench_journal
+
+    yield from bench_journal.rows()
+
+
+BENCHES: list[Callable[[str], Iterator[Row]]] = [heap_idle_and_menu, journal_writes]
 
 
 def run(flash: str) -> list[Row]:
