@@ -11,7 +11,7 @@ import sys
 from datetime import date, timedelta
 
 from micropos import paths
-from micropos.acquirer.ledger import SEED_COLUMNS
+from micropos.acquirer.ledger import SEED_COLUMNS, Ledger
 from micropos.acquirer.rules import DEMO_MERCHANT_ID, DEMO_TERMINAL_ID
 from micropos.errors import MicroposError
 
@@ -42,14 +42,16 @@ def run(args: argparse.Namespace) -> int:
                             "for a run with no person use: micropos emulator --script FILE")
     db = paths.VAR / "demo" / "ledger.sqlite3"
     db.parent.mkdir(parents=True, exist_ok=True)
+    with Ledger(db) as ledger:  # the server thread opens its own connection
+        ledger.seed_rows(demo_rows(date.today()), source="demo")
+        sales = ledger.refundable_sales()
     try:
         acquirer = start_in_thread(db, port=DEMO_PORT)
     except OSError as exc:
         raise MicroposError(f"cannot listen on 127.0.0.1:{DEMO_PORT} for the acquirer: {exc.strerror}") from exc
     with acquirer:
-        acquirer.server.acquirer.ledger.seed_rows(demo_rows(date.today()), source="demo")
         print(f"acquirer emulator on 127.0.0.1:{DEMO_PORT}, ledger {db}; refundable sales:")
-        print_refundable(acquirer.server.acquirer.ledger.refundable_sales(), sys.stdout)
+        print_refundable(sales, sys.stdout)
         input("press Enter to start the terminal (supervisor password 123456) ")
         from micropos.cli import main as cli_main
 
