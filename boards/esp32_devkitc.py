@@ -13,6 +13,7 @@ Flash layout (4 MB, MicroPython partition table plus a raw journal):
   0x00F000 phy_init (4 KB), 0x010000 factory app (1984 KB),
   0x200000 vfs LittleFS (1792 KB), 0x3C0000 journal raw (256 KB).
 """
+import esp32
 from machine import I2C, Pin, UART
 
 import keys
@@ -47,6 +48,12 @@ CARD_TX_PIN = 5
 CARD_BAUD = 9600
 
 JOURNAL_PARTITION = "journal"
+
+# The raw partition the journal lives on (None on a board whose partition
+# table has no "journal" entry: the stock MicroPython table does not).
+_found = esp32.Partition.find(esp32.Partition.TYPE_DATA, label=JOURNAL_PARTITION)
+journal_partition = _found[0] if _found else None
+del _found
 
 i2c = I2C(0, sda=Pin(I2C_SDA_PIN), scl=Pin(I2C_SCL_PIN), freq=I2C_FREQ_HZ)
 display = SSD1306_I2C(i2c, DISPLAY_I2C_ADDR, 128, 64)

@@ -38,6 +38,8 @@ def from_flash_file(path: Path) -> JournalImage:
 _DUMP = """
 import board, binascii
 p = board.journal_partition
+if p is None:
+    raise SystemExit("NO-JOURNAL: this board's partition table has no 'journal' partition")
 buf = bytearray(%d)
 for b in range(p.ioctl(4, 0)):
     p.readblocks(b, buf)
@@ -49,6 +51,8 @@ def from_port(port: str) -> JournalImage:
     from micropos.deploy import mpremote
 
     out = mpremote(port, "exec", _DUMP, timeout=600)
+    if "NO-JOURNAL" in out:
+        raise MicroposError(f"the board at {port} has no 'journal' partition in its partition table")
     lines = [line.strip() for line in out.splitlines() if line.strip()]
     try:
         data = b"".join(bytes.fromhex(line) for line in lines)

@@ -62,3 +62,19 @@ def test_deploy_to_a_port_that_is_not_there_says_so(micropos_cli):
     proc = micropos_cli("deploy", "--port", "/dev/nonexistent-tty")
     assert proc.returncode == 1
     assert proc.stderr.startswith("micropos: mpremote on /dev/nonexistent-tty failed")
+
+
+def test_log_export_reads_the_journal_from_the_board(board, micropos_cli):
+    subprocess.run(["make", "deploy", f"PORT={board.port}"], cwd=paths.ROOT, check=True,
+                   capture_output=True, timeout=180)
+    write = ("import board, journal as J\n"
+             "j = J.Journal(board.journal_partition)\n"
+             "s = j.append_pending(J.Txn(type=J.SALE, amount=990, currency=156, stan=7, time=1762855200,"
+             " pan='4111111111111111', entry=J.ENTRY_KEYED))\n"
+             "j.set_outcome(s, J.DECLINED, '', '', '05')\n")
+    assert mpremote(board.port, "exec", write).returncode == 0
+    proc = micropos_cli("log", "export", "--port", board.port)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("seq,time,type,status,amount")
+    assert lines[1].split(",")[2:5] == ["SALE", "DECLINED", "9.90"]
