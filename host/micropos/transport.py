@@ -8,6 +8,7 @@ mpremote does, so the link then runs over the REPL's stdin and stdout.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import time
@@ -65,8 +66,6 @@ class EmulatorTransport(Transport):
             raise LinkError(f"the emulator has exited (code {self.proc.poll()})") from exc
 
     def read(self, timeout: float) -> bytes:
-        import select
-
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         ready, _, _ = select.select([fd], [], [], timeout)
@@ -127,8 +126,6 @@ class SerialTransport(Transport):
         self.serial.write(data)
 
     def read(self, timeout: float) -> bytes:
-        import select
-
         if self._leftover:
             data, self._leftover = self._leftover, b""
             return data
