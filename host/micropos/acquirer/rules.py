@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from micropos.acquirer.ledger import Kind, Ledger, Totals, batch_key, fingerprint
+from micropos.acquirer.ledger import Kind, Ledger, Totals, Txn, batch_key, fingerprint
 
 DEMO_TERMINAL_ID = "TERM0001"
 DEMO_MERCHANT_ID = "MERCHANT0000001"
@@ -203,14 +203,8 @@ class Acquirer:
         original = request["61"]
         if len(original) != 16 or not original.isdigit():
             return _Outcome(Code.FORMAT_ERROR)
-        sale = self.ledger.by_rrn(request["37"])
-        if (
-            sale is None
-            or sale.kind is not Kind.SALE
-            or sale.reversed
-            or sale.merchant_id != request["42"]
-            or sale.date.strftime("%m%d") != original[12:16]
-        ):
+        sale = self._original_sale(request)
+        if sale is None or sale.date.strftime("%m%d") != original[12:16]:
             return _Outcome(Code.NOT_FOUND)
         if "2" in request and request["2"] != sale.pan:
             return _Outcome(Code.INVALID_CARD)
@@ -230,15 +224,16 @@ class Acquirer:
             orig_id=sale.id, reason=request["62"],
         )
 
-    def _void(self, request: Mapping[str, str]) -> _Outcome:
+    def _original_sale(self, request: Mapping[str, str]) -> Txn | None:
+        """The live sale of this merchant that DE 37 names, or None (a refund or void answers 25)."""
         sale = self.ledger.by_rrn(request["37"])
-        if (
-            sale is None
-            or sale.kind is not Kind.SALE
-            or sale.reversed
-            or sale.terminal_id != request["41"]
-            or sale.merchant_id != request["42"]
-        ):
+        if sale is None or sale.kind is not Kind.SALE or sale.reversed or sale.merchant_id != request["42"]:
+            return None
+        return sale
+
+    def _void(self, request: Mapping[str, str]) -> _Outcome:
+        sale = self._original_sale(request)
+        if sale is None or sale.terminal_id != request["41"]:
             return _Outcome(Code.NOT_FOUND)
         if self.ledger.is_voided(sale.id) or self.ledger.refund_count(sale.id) or self.ledger.is_settled(sale):
             return _Outcome(Code.INVALID_TRANSACTION)
