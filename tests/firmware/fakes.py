@@ -1,4 +1,6 @@
-"""Stand-ins for hardware that cannot exist on the unix port: pins and an I2C bus."""
+"""Stand-ins for hardware that cannot exist on the unix port: pins, an I2C bus, scratch flash images."""
+import binascii
+import os
 
 
 class FakeMatrix:
@@ -65,3 +67,19 @@ class RecordingI2C:
 
     def writevto(self, addr, vector, stop=True):
         self.writes.append((addr, b"".join(bytes(v) for v in vector)))
+
+
+def scratch_path(tag):
+    """A flash image path of this test run's own, so parallel runs never share one."""
+    return "/tmp/micropos_{}_{}.img".format(tag, binascii.hexlify(os.urandom(4)).decode())
+
+
+def fresh_flash(path, blocks):
+    """A blank (all 0xFF) file-backed flash of ``blocks`` 4 KB blocks at ``path``."""
+    from sim_flash import FileFlash
+
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+    return FileFlash(path, blocks)

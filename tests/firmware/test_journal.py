@@ -1,21 +1,17 @@
 """The journal on the emulator's NOR flash: format, power cuts at every write, recovery cost, capacity."""
-import binascii
 import os
 import struct
 
 import journal as J
 from sim_flash import FileFlash, PowerCut
+from fakes import fresh_flash, scratch_path
 
-_PATH = "/tmp/micropos_journal_{}.img".format(binascii.hexlify(os.urandom(4)).decode())
+_PATH = scratch_path("journal")
 _BLOCK = 4096
 
 
 def _fresh(sectors=4):
-    try:
-        os.remove(_PATH)
-    except OSError:
-        pass
-    return FileFlash(_PATH, sectors)
+    return fresh_flash(_PATH, sectors)
 
 
 def _reboot(sectors=4):

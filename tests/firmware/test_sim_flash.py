@@ -3,19 +3,15 @@ import os
 import vfs
 
 from sim_flash import FileFlash, PowerCut
+from fakes import fresh_flash, scratch_path
 
-import binascii
 
 # one file per run, so concurrent runs of this module do not share a flash
-_PATH = "/tmp/micropos_sim_flash_{}.img".format(binascii.hexlify(os.urandom(4)).decode())
+_PATH = scratch_path("sim_flash")
 
 
 def _fresh(blocks=4):
-    try:
-        os.remove(_PATH)
-    except OSError:
-        pass
-    return FileFlash(_PATH, blocks)
+    return fresh_flash(_PATH, blocks)
 
 
 def _read(dev, block, offset, n):
