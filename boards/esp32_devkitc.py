@@ -8,7 +8,7 @@ Wiring (GPIO numbers):
   card reader  UART1 RX 4 <- reader data (track 2 ASCII), TX 5, 9600 8N1
 Only this file names pins; drivers and the app receive ready objects.
 
-Flash layout (4 MB, MicroPython partition table plus a raw journal):
+Flash layout (4 MB; the table is esp32_devkitc_partitions.csv, written by make flash):
   0x001000 bootloader, 0x008000 partition table, 0x009000 nvs (24 KB),
   0x00F000 phy_init (4 KB), 0x010000 factory app (1984 KB),
   0x200000 vfs LittleFS (1792 KB), 0x3C0000 journal raw (256 KB).
