@@ -80,6 +80,36 @@ def next_counter(counter):
     return counter
 
 
+def counter_at(index):
+    """The ``index``-th valid counter (1 for index 1, 2 for 2, ...), skipping those with 17+ one-bits.
+
+    The terminal numbers every message it journals and takes its KSN counter
+    from that number, so the counter is persisted with the journal and never
+    reused.  Counting, bit by bit from the top, how many valid counters lie
+    below each choice finds the answer in 32 steps, whatever ``index`` is.
+    """
+    if index < 1:
+        raise ValueError("counter index starts at 1")
+    counter = 0
+    ones = 0
+    for bit in range(31, -1, -1):
+        # valid values that keep the bits chosen so far and leave this one 0
+        below = 0
+        ways = 1  # C(bit, k), for k = 0, 1, ...
+        for k in range(MAX_ONE_BITS - ones + 1):
+            if k > bit:
+                break
+            below += ways
+            ways = ways * (bit - k) // (k + 1)
+        if index >= below:
+            index -= below
+            counter |= 1 << bit
+            ones += 1
+    if ones > MAX_ONE_BITS or index:
+        raise CounterExhaustedError("DUKPT transaction counter exhausted; load a new initial key")
+    return counter
+
+
 def _check_counter(counter):
     if not is_valid_counter(counter):
         raise ValueError("invalid DUKPT transaction counter")

@@ -8,11 +8,15 @@ Row geometry: with the built-in 8x8 font a 128x64 panel holds 8 rows of 16
 characters.  For 中文 a 16x16 glyph font gives 4 rows of 8 characters: rows
 are then 16 pixels (two pages) high and wide characters take two cells; the
 ``glyphs`` object (anything with ``draw(fb, char, x, y) -> width``) supplies
-them.  Row 0 is the title, drawn inverted.
+them.  Row 0 is the title, drawn inverted.  An ASCII row longer than 16 characters
+(up to 21, e.g. "ORIGINAL NOT FOUND") is drawn condensed, 6 pixels a
+character: the font's glyphs use only their middle 6 columns.
 """
 from micropython import const
+import framebuf
 
 _ASCII_CELL = const(8)
+_NARROW_CELL = const(6)
 
 
 class TextScreen:
@@ -20,12 +24,14 @@ class TextScreen:
         self.display = display
         self.listener = None
         self.glyphs = glyphs
+        self._cell = bytearray(_ASCII_CELL)  # one glyph, for condensed rows
+        self._cell_fb = framebuf.FrameBuffer(self._cell, _ASCII_CELL, _ASCII_CELL, framebuf.MONO_VLSB)
         self.set_row_height(row_height)
 
     def set_row_height(self, row_height):
         self.row_height = row_height
         self.row_count = self.display.height // row_height
-        self.columns = self.display.width // _ASCII_CELL
+        self.columns = self.display.width // _NARROW_CELL
         self.rows = [""] * self.row_count
         self._forced = True
 
@@ -64,8 +70,17 @@ class TextScreen:
     def _draw_text(self, text, y, ink):
         fb = self.display
         glyphs = self.glyphs
-        if glyphs is None or self._is_ascii(text):
-            fb.text(text, 0, y + (self.row_height - _ASCII_CELL) // 2, ink)
+        top = y + (self.row_height - _ASCII_CELL) // 2
+        ascii_only = glyphs is None or self._is_ascii(text)
+        if ascii_only and len(text) * _ASCII_CELL <= fb.width:
+            fb.text(text, 0, top, ink)
+            return
+        if ascii_only:
+            cell = self._cell_fb
+            for i in range(len(text)):
+                cell.fill(1 - ink)
+                cell.text(text[i], 0, 0, ink)
+                fb.blit(cell, i * _NARROW_CELL - 1, top, 1 - ink)
             return
         x = 0
         for ch in text:

@@ -69,15 +69,19 @@ class Terminal:
         if cut is None:
             raise LinkError(f"{self.transport.name}: a power cut needs the emulator")
         cut()
-        self.close()
+        self._close_link()
 
     def expect(self, text: str, timeout: float = 10.0) -> Screen:
-        """Waits until a screen shown since the last match contains ``text``; returns that screen."""
+        """Waits until a screen shown since the last match contains ``text``; returns that screen.
+
+        Text may run over a row break: "host timeout, reversal pending" matches
+        the rows "host timeout," and "reversal pending".
+        """
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
                 for index in range(self._cursor, len(self.screens)):
-                    if text in "\n".join(self.screens[index]):
+                    if _shows(self.screens[index], text):
                         self._cursor = index
                         return self.screens[index]
                 self._raise_if_failed()
@@ -118,6 +122,10 @@ class Terminal:
         free, alloc = self._request("heap", "heap", timeout).split()
         return int(free), int(alloc)
 
+    def modules(self, timeout: float = 5.0) -> list[str]:
+        """The modules loaded in the firmware now."""
+        return self._request("modules", "modules", timeout).split()
+
     def flash_counters(self, timeout: float = 5.0) -> dict[str, int]:
         """The emulator flash chip's counters since power-on: reads, programs, program_bytes, erases."""
         reply = self._request("flash", "flash", timeout)
@@ -128,6 +136,20 @@ class Terminal:
         self._request(f"set {name} {value}", "ok", timeout)
 
     def close(self) -> None:
+        """Lets the terminal finish the keys it was sent, then closes the link.
+
+        Stopping a board's app (Ctrl-C) while it is still handling a key can
+        interrupt it in the middle of freeing memory, which the MicroPython
+        unix port does not survive ("FATAL: uncaught NLR"): so settle first.
+        """
+        if not self._closed and self._failure is None:
+            try:
+                self._request("sync", "ok", 2.0)
+            except LinkError:
+                pass
+        self._close_link()
+
+    def _close_link(self) -> None:
         self._closed = True
         self.transport.close()
         self._reader.join(timeout=2)
@@ -216,3 +238,8 @@ class Terminal:
             else:
                 self._replies[kind] = rest
             self._cond.notify_all()
+
+
+def _shows(rows: Screen, text: str) -> bool:
+    """Whether ``text`` is on the screen, within a row or across consecutive rows."""
+    return text in "\n".join(rows) or text in " ".join(row.strip() for row in rows)

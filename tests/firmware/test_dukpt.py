@@ -255,3 +255,32 @@ def test_heap_is_only_aes_key_schedules():
         allocated = heap_per_mac_transaction(counter)
         print("heap", hex(counter), allocated, "bytes;", per_aes, "per cryptolib.aes")
         assert allocated == (dukpt.one_bits(counter) + 2) * per_aes, allocated
+
+
+def test_counter_at_counts_valid_counters_from_one():
+    assert [dukpt.counter_at(i) for i in (1, 2, 3, 0xFFFF, 0x1FFFE)] == [1, 2, 3, 0xFFFF, 0x1FFFE]
+
+
+def test_counter_at_skips_what_next_counter_skips():
+    # 0x1FFFF has 17 one-bits: the 0x1FFFF-th valid counter is the next one after 0x1FFFE.
+    assert dukpt.counter_at(0x1FFFF) == dukpt.next_counter(0x1FFFE) == 0x20000
+    for start in (0x1FFF0, 0x3FFF0, 0xFFFFF0, 0x7FFFFFF0):
+        index = start
+        counter = dukpt.counter_at(index)
+        for _ in range(40):
+            index += 1
+            counter = dukpt.next_counter(counter)
+            assert dukpt.counter_at(index) == counter, (hex(index), hex(counter))
+
+
+def test_counter_at_ends_where_the_counters_end():
+    # How many valid counters there are: sum of C(32, k) for k = 1..16.
+    total = 0
+    ways = 1
+    for k in range(17):
+        if k:
+            total += ways
+        ways = ways * (32 - k) // (k + 1)
+    assert dukpt.counter_at(total) == 0xFFFF0000
+    _raises(dukpt.CounterExhaustedError, dukpt.counter_at, total + 1)
+    _raises(ValueError, dukpt.counter_at, 0)

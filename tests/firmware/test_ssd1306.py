@@ -73,7 +73,7 @@ def test_text_screen_keeps_the_words_and_tells_its_listener():
     screen.show(("MENU", "1 SALE"))
     screen.show(("MENU", "1 SALE"))
     screen.show(("MENU", "a row far too long for sixteen columns"))
-    assert screen.rows[1] == "a row far too lo"
+    assert screen.rows[1] == "a row far too long fo"  # 21 condensed columns at most
     assert len(seen) == 2
     assert seen[0] == ("MENU", "1 SALE", "", "", "", "", "", "")
 
@@ -114,3 +114,19 @@ def test_a_missing_device_raises_like_machine_i2c():
         assert exc.args[0] == 19
     else:
         raise AssertionError("no error")
+
+
+def test_a_row_longer_than_16_characters_is_drawn_condensed_not_cut():
+    display = SSD1306_I2C(RecordingI2C(), 0x3C)
+    screen = TextScreen(display)
+    screen.show(("RESULT", "ORIGINAL NOT FOUND", "X" * 30))
+    assert screen.rows[1] == "ORIGINAL NOT FOUND"
+    assert screen.rows[2] == "X" * 21          # 21 condensed characters fill 126 pixels
+    page = display.buffer[128:256]
+    # the 18th character (D) lands at 6 * 17 = 102..107: ink there, none past it
+    assert sum(page[102:108]) > 0
+    assert sum(page[108:128]) == 0
+    # each condensed character keeps its whole glyph: 'O' has the same ink as in the 8x8 font
+    alone = SSD1306_I2C(RecordingI2C(), 0x3C)
+    TextScreen(alone).show(("", "O"))
+    assert bytes(page[0:5]) == bytes(alone.buffer[129:134])
