@@ -8,14 +8,17 @@ programs and erases and can lose power at a chosen write).
 
 Settings come from the environment the host starts the unix port with:
 MICROPOS_FLASH (the image file, default flash.img in the current folder),
+MICROPOS_ACQUIRER=HOST:PORT (instead of the configured acquirer),
 MICROPOS_CUT_AFTER_WRITES=N (power fails at the N-th program or erase) and
 MICROPOS_CUT_HALF=1 (that write is half applied).
 """
 import os
+import time
 
 from ssd1306 import SSD1306_I2C
 from sim_ssd1306 import SimulatedI2C, SimulatedSSD1306
 from sim_flash import FileFlash
+from sim_printer import ReceiptFile
 
 NAME = "emulator"
 
@@ -24,13 +27,24 @@ FLASH_BLOCKS = 128          # 512 KB image
 VFS_BLOCKS = 64             # 256 KB
 JOURNAL_BLOCKS = FLASH_BLOCKS - VFS_BLOCKS
 
-flash = FileFlash(os.getenv("MICROPOS_FLASH") or "flash.img", FLASH_BLOCKS)
+FLASH_IMAGE = os.getenv("MICROPOS_FLASH") or "flash.img"
+flash = FileFlash(FLASH_IMAGE, FLASH_BLOCKS)
 vfs_partition = flash.partition(0, VFS_BLOCKS)
 journal_partition = flash.partition(VFS_BLOCKS, JOURNAL_BLOCKS)
 if os.getenv("MICROPOS_CUT_AFTER_WRITES"):
     flash.cut_after(int(os.getenv("MICROPOS_CUT_AFTER_WRITES")), half=os.getenv("MICROPOS_CUT_HALF") == "1")
 
 DISPLAY_I2C_ADDR = 0x3C
+
+if os.getenv("MICROPOS_ACQUIRER"):
+    _host, _port = os.getenv("MICROPOS_ACQUIRER").rsplit(":", 1)
+    ACQUIRER = (_host, int(_port))
+    del _host, _port
+
+# Local time is the host's, as the acquirer emulator's "today" is.
+_now = int(time.time())
+UTC_OFFSET_MIN = (time.mktime(time.localtime(_now)) - time.mktime(time.gmtime(_now))) // 60
+del _now
 
 panel = SimulatedSSD1306(128, 64)
 i2c = SimulatedI2C({DISPLAY_I2C_ADDR: panel})
@@ -40,6 +54,11 @@ display = SSD1306_I2C(i2c, DISPLAY_I2C_ADDR, 128, 64)
 def make_keypad(queue):
     """No matrix here: the host link feeds the queue."""
     return None
+
+
+def make_printer():
+    """Receipts go to a text file beside the flash image."""
+    return ReceiptFile(FLASH_IMAGE + ".receipts.txt")
 
 
 def panel_pixels():

@@ -6,11 +6,6 @@ expiry (service code, discretionary data) is read past and never kept.
 """
 from micropython import const
 
-ENTRY_KEYED = "012"
-ENTRY_SWIPED = "022"
-ENTRY_CONTACTLESS = "072"
-ENTRY_NO_CARD = "010"
-
 _MIN_PAN = const(12)
 _MAX_PAN = const(19)
 

@@ -8,9 +8,16 @@ class Config:
     supervisor_password = "123456"
     acquirer = ("127.0.0.1", 8583)
     language = "en"                 # "en" or "zh"
+    utc_offset_min = 480            # local time for screens and receipts: UTC+8
     idle_timeout_s = 60
     connect_timeout_s = 10
     response_timeout_s = 30
+    # MAC keys: the DUKPT initial key derived for this terminal (never the BDK) and its ID
+    initial_key = "1273671EA26AC29AFA4D1084127652A1"
+    initial_key_id = "1234567890123456"
+    # the board's WiFi (boards without WiFi ignore these)
+    wifi_ssid = ""
+    wifi_password = ""
 
     def set(self, name, text):
         """Sets a known setting from its text form; ValueError for an unknown one."""

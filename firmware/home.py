@@ -1,5 +1,5 @@
 """The idle screen and the function menu."""
-import time
+import clock
 import keys
 from ui import Screen, Choice, Notice
 
@@ -8,7 +8,7 @@ class Idle(Screen):
     times_out = False
 
     def rows(self):
-        now = time.localtime()
+        now = clock.local(clock.now(), self.app.config.utc_offset_min)
         return (
             self.t("title"),
             self.app.config.terminal_id,
@@ -16,7 +16,7 @@ class Idle(Screen):
             "%04d-%02d-%02d" % (now[0], now[1], now[2]),
             "%02d:%02d" % (now[3], now[4]),
             "",
-            "",
+            self.t("reversal_owed") if self.app.reversals_owed else "",
             self.t("func_menu"),
         )
 
@@ -30,10 +30,8 @@ def menu(app):
     def later(label):
         return lambda: app.go(Notice(app, (app.t(label), "", app.t("not_built"),
                                            app.t("not_built2"), "", "", "", app.t("cancel_back"))))
-    flows = app.flows
     items = []
     for digit, label in ((1, "sale"), (2, "void"), (3, "refund"), (4, "history"),
                          (5, "settlement"), (6, "reprint"), (7, "settings")):
-        start = flows.get(label)
-        items.append((digit, label, (lambda s=start: s(app)) if start else later(label)))
+        items.append((digit, label, (lambda n=label: app.start_flow(n)) if label in app.flows else later(label)))
     return Choice(app, "menu", items)

@@ -11,6 +11,7 @@ In:   key NAME...        press logical keys (design names: 0-9 ENTER CANCEL ...)
       set NAME VALUE     change a setting for this run (e.g. idle_timeout_s 2)
       sync               answer once every key sent so far has been handled
       heap               report the heap
+      modules            list the modules loaded (flows load and unload theirs)
       flash              report the flash chip's counters (boards that count)
       screen             send the current screen again
 Out:  ~ready BOARD
@@ -18,6 +19,7 @@ Out:  ~ready BOARD
       ~scr ROW<TAB>ROW...   every new screen
       ~fb HEX               1024 bytes, MONO_VLSB, page by page
       ~heap FREE ALLOC
+      ~modules NAME...
       ~ok CMD | ~err MESSAGE
 """
 import asyncio
@@ -85,6 +87,8 @@ class HostLink:
         elif cmd == "heap":
             gc.collect()
             self.send("~heap %d %d" % (gc.mem_free(), gc.mem_alloc()))
+        elif cmd == "modules":
+            self.send("~modules " + " ".join(sorted(sys.modules)))
         elif cmd == "flash":
             f = getattr(self.app.board, "flash", None)
             if f is None or not hasattr(f, "programs"):

@@ -32,25 +32,8 @@ except ImportError:  # a port built without binascii.crc32: the same CRC, bit by
 
 
 # --- transaction vocabulary (the numbers are what the records store) --------
-SALE = const(1)
-REFUND = const(2)
-VOID = const(3)
-REVERSAL = const(4)
-SETTLEMENT = const(5)
-TYPE_NAMES = ("", "SALE", "REFUND", "VOID", "REVERSAL", "SETTLEMENT")
-
-PENDING = const(0)  # never stored: a pending record without outcome is PENDING
-APPROVED = const(1)
-DECLINED = const(2)
-FAILED = const(3)
-REVERSED = const(4)
-STATUS_NAMES = ("PENDING", "APPROVED", "DECLINED", "FAILED", "REVERSED")
-
-# POS entry mode (DE 22) in two bits
-ENTRY_NONE = const(0)  # 010 reference only
-ENTRY_KEYED = const(1)  # 012
-ENTRY_SWIPE = const(2)  # 022
-ENTRY_CONTACTLESS = const(3)  # 072
+from kinds import (SALE, REFUND, VOID, REVERSAL, SETTLEMENT, TYPE_NAMES, PENDING, APPROVED, DECLINED, FAILED,
+                   REVERSED, STATUS_NAMES, ENTRY_NONE, ENTRY_KEYED, ENTRY_SWIPE, ENTRY_CONTACTLESS)
 
 # marks: journal events that are not transactions
 MARK_SETTLED = const(1)  # value = the batch that was closed

@@ -1,49 +1,30 @@
 """Every word the terminal shows, by language.
 
-Screens ask for text by key; a missing 中文 entry falls back to English so a
-half-translated build still says something.
+The words live in one module per language (lang_en, lang_zh), each a single
+string of ``key=text`` lines; only English and the chosen language are
+loaded.  A missing 中文 entry falls back to English so a half-translated
+build still says something, and a missing key shows as itself.
 """
+import lang_en
 
-EN = {
-    "title": "MICROPOS",
-    "func_menu": "FUNC: menu",
-    "menu": "MENU",
-    "sale": "SALE",
-    "void": "VOID",
-    "refund": "REFUND",
-    "history": "HISTORY",
-    "settlement": "SETTLEMENT",
-    "reprint": "REPRINT",
-    "settings": "SETTINGS",
-    "not_built": "Not available",
-    "not_built2": "in this build",
-    "cancel_back": "CANCEL: idle",
-    "enter_ok": "ENTER:OK",
-    "too_short": "Too short",
-}
+_chosen = None  # (language, its words)
 
-ZH = {
-    "title": "MICROPOS",
-    "func_menu": "FUNC:菜单",
-    "menu": "菜单",
-    "sale": "消费",
-    "void": "撤销",
-    "refund": "退货",
-    "history": "交易查询",
-    "settlement": "结算",
-    "reprint": "重打印",
-    "settings": "设置",
-    "not_built": "暂不支持",
-    "not_built2": "",
-    "cancel_back": "取消:返回",
-    "enter_ok": "确认:继续",
-    "too_short": "位数不足",
-}
+
+def _find(words, key):
+    at = words.find("\n" + key + "=")
+    if at < 0:
+        return None
+    start = at + len(key) + 2
+    return words[start:words.find("\n", start)]
 
 
 def lookup(language, key):
-    table = ZH if language == "zh" else EN
-    text = table.get(key)
-    if text is None:
-        text = EN.get(key, key)
-    return text
+    global _chosen
+    if language != "en":
+        if _chosen is None or _chosen[0] != language:
+            _chosen = (language, __import__("lang_" + language).WORDS)
+        text = _find(_chosen[1], key)
+        if text is not None:
+            return text
+    text = _find(lang_en.WORDS, key)
+    return key if text is None else text

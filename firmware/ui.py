@@ -80,7 +80,9 @@ class Entry(Screen):
 
     ``style`` shapes what is shown: ``"plain"``, ``"secret"`` (one ``*`` a
     digit) or ``"amount"`` (minor units with the decimal point: 1234 shows
-    12.34).  ``check(value)`` returns an error message key or None.
+    12.34).  ``check(value)`` returns an error message key or None; so may
+    ``on_done(value)``, for an answer only the flow can judge (a wrong
+    password): the entry then stays, shows it, and a secret is cleared.
     """
 
     def __init__(self, app, title_key, prompt_key, max_len, on_done,
@@ -95,6 +97,7 @@ class Entry(Screen):
         self._style = style
         self._check = check
         self.error = None
+        self.note = ""
         for ch in initial:
             self._push(ord(ch) - 48)
 
@@ -116,7 +119,7 @@ class Entry(Screen):
 
     def rows(self):
         return (self.t(self._title_key), self.t(self._prompt_key), self.shown(), "",
-                self.t(self.error) if self.error else "", "", "", self.t("enter_ok"))
+                self.t(self.error) if self.error else "", self.note, "", self.t("enter_ok"))
 
     def on_key(self, key):
         self.error = None
@@ -134,7 +137,9 @@ class Entry(Screen):
                 self.error = self._check(value)
                 if self.error:
                     return
-            self._on_done(value)
+            self.error = self._on_done(value)
+            if self.error and self._style == "secret":
+                self._count = 0
         else:
             super().on_key(key)
 
@@ -147,3 +152,9 @@ def format_amount(digits, count):
     units = bytes(digits[i:count]).decode() if count else ""
     units = "0" * (3 - len(units)) + units if len(units) < 3 else units
     return units[:-2] + "." + units[-2:]
+
+
+def money(amount):
+    """Minor units as screens and receipts show them: 1234 -> '12.34'."""
+    digits = str(amount).encode()
+    return format_amount(digits, len(digits))

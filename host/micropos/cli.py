@@ -14,6 +14,7 @@ from pathlib import Path
 
 from micropos import paths
 from micropos.errors import MicroposError
+from micropos.transport import DEFAULT_HEAP
 
 
 def _emulator_terminal(args: argparse.Namespace, on_screen: Callable | None = None):
@@ -24,13 +25,16 @@ def _emulator_terminal(args: argparse.Namespace, on_screen: Callable | None = No
     if args.cut_after_writes is not None:
         env["MICROPOS_CUT_AFTER_WRITES"] = str(args.cut_after_writes)
         env["MICROPOS_CUT_HALF"] = "1" if args.cut_half else "0"
+    if args.acquirer:
+        host, sep, port = args.acquirer.rpartition(":")
+        if not (sep and host and port.isdigit() and 0 < int(port) < 65536):
+            raise MicroposError(f"--acquirer takes HOST:PORT, e.g. 127.0.0.1:8583, not {args.acquirer!r}")
+        env["MICROPOS_ACQUIRER"] = args.acquirer  # known at boot: a reversal owed goes out before anything
     log = paths.VAR / "logs" / "emulator.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     Path(args.flash).parent.mkdir(parents=True, exist_ok=True)
     terminal = Terminal(EmulatorTransport(heap=args.heap, env=env), log_path=log, on_screen=on_screen)
     terminal.ready()
-    if args.acquirer:
-        terminal.set("acquirer", args.acquirer)
     return terminal
 
 
@@ -145,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flash", default=str(paths.VAR / "emulator" / "flash.img"), metavar="FILE",
                    help="flash image file, kept across runs (default: %(default)s)")
     p.add_argument("--script", metavar="FILE", help="run a script of key/card/wait/sleep/power-cut/boot lines")
-    p.add_argument("--heap", default="64k", help="MicroPython heap size (default: %(default)s)")
+    p.add_argument("--heap", default=DEFAULT_HEAP, help="MicroPython heap size (default: %(default)s)")
     p.add_argument("--cut-after-writes", type=int, metavar="N",
                    help="cut the power at the N-th flash program or erase")
     p.add_argument("--cut-half", action="store_true",

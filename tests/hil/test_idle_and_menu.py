@@ -21,12 +21,15 @@ def test_func_opens_the_menu(terminal):
     assert terminal.expect("MENU") == MENU
 
 
-@pytest.mark.parametrize("digit, title", [("1", "SALE"), ("2", "VOID"), ("4", "HISTORY"),
-                                          ("5", "SETTLEMENT"), ("6", "REPRINT"), ("7", "SETTINGS")])
-def test_entries_not_built_say_so(terminal, digit, title):
+@pytest.mark.parametrize("digit, title, first", [
+    ("1", "SALE", "Amount"), ("2", "VOID", "Supervisor pwd"), ("3", "REFUND", "Supervisor pwd"),
+    ("4", "HISTORY", "HISTORY"), ("5", "SETTLEMENT", "ENTER: settle"), ("7", "SETTINGS", "1 English")])
+def test_each_menu_entry_opens_its_first_step_and_cancel_leaves_it(terminal, digit, title, first):
     terminal.press("FUNC", digit)
-    screen = terminal.expect("Not available")
-    assert screen[0] == title
+    screen = terminal.settle()
+    assert screen[0].startswith(title) and first in "\n".join(screen)
+    terminal.press("CANCEL")
+    terminal.expect("FUNC: menu")
 
 
 def test_cancel_returns_to_idle(terminal):

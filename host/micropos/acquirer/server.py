@@ -55,12 +55,17 @@ class AcquirerServer:
         acquirer: the rules and their ledger.
         faults: the fault plan consulted for every request.
         bdk: the base derivation key MACs are checked under.
+
+    Attributes:
+        received: every message received, unframed, in order (tests decode
+            what the terminal sent from here).
     """
 
     def __init__(self, acquirer: Acquirer, faults: FaultPlan | None = None, bdk: bytes = _mac.DEMO_BDK) -> None:
         self.acquirer = acquirer
         self.faults = faults or FaultPlan()
         self.bdk = bdk
+        self.received: list[bytes] = []
         self._server: asyncio.AbstractServer | None = None
         self._clients: set[asyncio.Task[None]] = set()
 
@@ -126,6 +131,7 @@ class AcquirerServer:
 
     def answer(self, raw: bytes) -> _Answer:
         """Decides the reply to one framed message (synchronous: the ledger is SQLite)."""
+        self.received.append(raw)
         try:
             request = iso8583.decode(raw)
         except ValueError as exc:
@@ -258,6 +264,7 @@ class RunningAcquirer:
     _loop: asyncio.AbstractEventLoop = field(repr=False)
     _thread: threading.Thread = field(repr=False)
     _task: asyncio.Task[None] = field(repr=False)
+    db: Path | None = None  # the ledger file: open it with ``Ledger(db)`` to look
 
     @property
     def address(self) -> tuple[str, int]:
@@ -337,4 +344,4 @@ def start_in_thread(
     host_bound, port_bound = server.address
     task = started["task"]
     assert isinstance(task, asyncio.Task)
-    return RunningAcquirer(host_bound, port_bound, plan, server, loop, thread, task)
+    return RunningAcquirer(host_bound, port_bound, plan, server, loop, thread, task, Path(db))

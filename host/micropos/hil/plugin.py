@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from micropos import paths
+from micropos.acquirer.server import RunningAcquirer
 from micropos.terminal import Terminal
+from micropos.transport import DEFAULT_HEAP
 
 LOG_DIR = paths.VAR / "logs" / "hil"
 
@@ -25,7 +27,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("micropos", "micropos hardware-in-the-loop")
     group.addoption("--port", default=None,
                     help="run the terminal tests on the board (or virtual board pty) at PORT instead of the emulator")
-    group.addoption("--emulator-heap", default="64k", help="MicroPython heap of the emulator (default: 64k)")
+    group.addoption("--acquirer-host", default="127.0.0.1",
+                    help="address the terminal reaches this machine's acquirer emulator at (default: 127.0.0.1)")
+    group.addoption("--emulator-heap", default=DEFAULT_HEAP,
+                    help=f"MicroPython heap of the emulator (default: {DEFAULT_HEAP})")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,3 +76,53 @@ def terminal(request: pytest.FixtureRequest, tmp_path: Path, hil_port: str | Non
         yield term
     finally:
         term.close()
+
+
+class Reboot:
+    """Power cycles for emulator tests: ``reboot(term)`` cuts its power and boots the same flash again."""
+
+    def __init__(self, request: pytest.FixtureRequest, flash: Path, heap: str) -> None:
+        self._request = request
+        self._flash = flash
+        self._heap = heap
+        self._booted: list[Terminal] = []
+
+    def __call__(self, term: Terminal, acquirer: str | None = None) -> Terminal:
+        """Boots again; ``acquirer`` (HOST:PORT) is known from power-on, as a board's stored setting is."""
+        from micropos.transport import EmulatorTransport
+
+        term.power_cut()
+        log = log_path_for(self._request.node.nodeid + f"-boot{len(self._booted) + 1}")
+        env = {"MICROPOS_FLASH": str(self._flash)}
+        if acquirer:
+            env["MICROPOS_ACQUIRER"] = acquirer
+        new = Terminal(EmulatorTransport(heap=self._heap, env=env), log_path=log)
+        self._booted.append(new)
+        new.ready()
+        return new
+
+    def close(self) -> None:
+        for term in self._booted:
+            term.close()
+
+
+@pytest.fixture
+def reboot(request: pytest.FixtureRequest, tmp_path: Path, hil_port: str | None) -> Iterator[Reboot]:
+    """Power-cut-and-boot for the emulator (tests using it are marked emulator_only)."""
+    if hil_port:
+        pytest.skip("a power cut needs the emulator")
+    booter = Reboot(request, tmp_path / "flash.img", request.config.getoption("--emulator-heap"))
+    yield booter
+    booter.close()
+
+
+@pytest.fixture
+def acquirer(request: pytest.FixtureRequest, tmp_path: Path, terminal: Terminal) -> Iterator[RunningAcquirer]:
+    """A fresh acquirer emulator (empty ledger in tmp_path) that the terminal is pointed at."""
+    from micropos.acquirer.server import start_in_thread
+
+    host = request.config.getoption("--acquirer-host")
+    running = start_in_thread(tmp_path / "ledger.sqlite3", host=host)
+    terminal.set("acquirer", f"{host}:{running.port}")
+    yield running
+    running.stop()

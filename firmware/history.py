@@ -1,0 +1,103 @@
+"""History (交易查询) and reprint (重打印): the journal newest first.
+
+UP/DOWN move through the records, ENTER reprints the one shown, FUNC on an
+approved sale starts its refund with the original and the amount still
+refundable filled in (FUNC 4, FUNC, password, reason, ENTER: 12 keys).
+"""
+import card
+import clock
+import keys
+import kinds
+from ui import Screen, Notice, money
+
+
+def _nth(journal, index):
+    """The index-th transaction, newest first (reversals included), or None."""
+    i = 0
+    for txn in journal.history():
+        if i == index:
+            return txn
+        i += 1
+    return None
+
+
+def refundable(journal, sale):
+    """What is left to refund of ``sale``: its amount less the approved refunds of it in the journal."""
+    left = sale.amount
+    for txn in journal.history():
+        if txn.seq <= sale.seq:
+            break
+        if txn.type == kinds.REFUND and txn.status == kinds.APPROVED and txn.orig_rrn == sale.rrn:
+            left -= txn.amount
+    return left if left > 0 else 0
+
+
+class History(Screen):
+    def __init__(self, app):
+        super().__init__(app)
+        self.index = 0
+        self.txn = _nth(app.journal(), 0)
+
+    def rows(self):
+        t = self.t
+        txn = self.txn
+        if txn is None:
+            return (t("history"), "", t("no_records"), "", "", "", "", t("cancel_back"))
+        when = clock.local(txn.time, self.app.config.utc_offset_min)
+        hint = t("func_refund") if self._refundable() else t("up_down")
+        return ("%s %d" % (t("history"), self.index + 1),
+                "%s %s" % (kinds.TYPE_NAMES[txn.type], kinds.STATUS_NAMES[txn.status]),
+                "%s %s" % (t("amount"), money(txn.amount)),
+                "%s %s" % (t("rrn"), txn.rrn or "-"),
+                card.masked(txn.pan) if txn.pan else t("no_card"),
+                "%02d-%02d %02d:%02d %s" % (when[1], when[2], when[3], when[4], txn.response_code),
+                "%s %s" % (t("orig"), txn.orig_rrn) if txn.orig_rrn else "",
+                hint)
+
+    def _refundable(self):
+        txn = self.txn
+        return txn is not None and txn.type == kinds.SALE and txn.status == kinds.APPROVED and txn.rrn
+
+    def _move(self, step):
+        index = self.index + step
+        if index < 0:
+            return
+        txn = _nth(self.app.journal(), index)
+        if txn is not None:
+            self.index = index
+            self.txn = txn
+
+    def on_key(self, key):
+        app = self.app
+        if key == keys.UP:
+            self._move(-1)
+        elif key == keys.DOWN:
+            self._move(1)
+        elif key == keys.ENTER and self.txn is not None:
+            reprint(app, self.txn)
+        elif key == keys.FUNC and self._refundable():
+            import refund
+            refund.start_from(app, self.txn, refundable(app.journal(), self.txn))
+        else:
+            super().on_key(key)
+
+
+def reprint(app, txn):
+    import receipt
+    t = app.t
+    done = receipt.print_both(app, txn, reprint=True)
+    app.go(Notice(app, (t("reprint"), "", t("reprinted") if done else t("not_built"),
+                        "%s %s" % (kinds.TYPE_NAMES[txn.type], money(txn.amount)), "", "", "", t("any_key"))))
+
+
+def start(app):
+    app.go(History(app))
+
+
+def start_reprint(app):
+    """FUNC 6: the newest transaction's receipt again (any other one: from history, ENTER)."""
+    txn = _nth(app.journal(), 0)
+    if txn is None:
+        app.go(History(app))
+    else:
+        reprint(app, txn)

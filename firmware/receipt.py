@@ -1,0 +1,60 @@
+"""Receipts: the merchant's and the customer's copy of a transaction, as 32-column lines.
+
+Printed in English on any printer: a thermal printer's built-in font has no
+中文 without a code page this firmware cannot encode.
+"""
+from micropython import const
+
+import card
+import clock
+import kinds
+import messages
+from ui import money
+
+WIDTH = const(32)
+
+
+def _w(key):
+    return messages.lookup("en", key)
+
+
+def _pair(label, value):
+    gap = WIDTH - len(label) - len(value)
+    return label + " " * (gap if gap > 0 else 1) + value
+
+
+def lines(config, txn, copy_key, reprint=False):
+    """The receipt of journalled ``txn`` (with its outcome) for one copy."""
+    t = clock.local(txn.time, config.utc_offset_min)
+    out = [_w("title"), _w(copy_key) + (" (REPRINT)" if reprint else ""), "",
+           _pair(_w("merchant"), config.merchant_id), _pair(_w("terminal"), config.terminal_id),
+           kinds.TYPE_NAMES[txn.type]]
+    if txn.type != kinds.SETTLEMENT:
+        out.append(_pair(_w("card"), card.masked(txn.pan) if txn.pan else _w("no_card")))
+    out.append(_pair(_w("date"), "%04d-%02d-%02d %02d:%02d:%02d" % (t[0], t[1], t[2], t[3], t[4], t[5])))
+    out.append(_pair(_w("batch"), "%06d" % txn.batch))
+    out.append(_pair(_w("stan"), "%06d" % txn.stan))
+    if txn.rrn:
+        out.append(_pair(_w("rrn"), txn.rrn))
+    if txn.orig_rrn:
+        out.append(_pair(_w("orig"), txn.orig_rrn))
+    if txn.auth_code:
+        out.append(_pair(_w("auth"), txn.auth_code))
+    if txn.reason:
+        out.append(_pair(_w("reason"), _w("reason_%d" % txn.reason)))
+    if txn.type != kinds.SETTLEMENT:
+        out.append(_pair(_w("amount"), "CNY " + money(txn.amount) if txn.currency == 156 else money(txn.amount)))
+    out.append(_w("rc_" + txn.response_code) if txn.response_code else kinds.STATUS_NAMES[txn.status])
+    if copy_key == "merchant_copy" and txn.type in (kinds.REFUND, kinds.VOID):
+        out.extend(("", _w("sign") + ":", "", "_" * WIDTH))
+    return out
+
+
+def print_both(app, txn, reprint=False):
+    """Merchant copy, then customer copy, on the board's printer (or the emulator's file)."""
+    printer = app.printer
+    if printer is None:
+        return False
+    for copy_key in ("merchant_copy", "customer_copy"):
+        printer.print_receipt(lines(app.config, txn, copy_key, reprint))
+    return True

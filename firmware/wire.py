@@ -1,0 +1,127 @@
+"""The requests of the micropos-8583 profile, filled from journalled transactions.
+
+Which fields each request carries is the table below (protocol.md,
+"Messages"); one function gives a field's value, so the builders of sale,
+refund, void, reversal and settlement differ only in their row.  A field
+whose value is absent (no card on a reference-only refund, no original on a
+sale's reversal) is left out.
+"""
+import clock
+import kinds
+
+_ROWS = {
+    kinds.SALE: (2, 3, 4, 7, 11, 12, 13, 14, 22, 25, 41, 42, 49, 53, 60),
+    kinds.REFUND: (2, 3, 4, 7, 11, 12, 13, 14, 22, 25, 37, 41, 42, 49, 53, 60, 61, 62),
+    kinds.VOID: (2, 3, 4, 7, 11, 12, 13, 22, 25, 37, 41, 42, 49, 53, 60, 61),
+    # The reversed request's fields, unchanged, but DE 2: the terminal keeps no
+    # full PAN once a transaction is over, and the acquirer finds the request
+    # by terminal, STAN and DE 7.  A reversal sent again is then the same bytes.
+    kinds.REVERSAL: (3, 4, 7, 11, 12, 13, 22, 37, 39, 41, 42, 49, 53, 60, 61),
+    kinds.SETTLEMENT: (3, 7, 11, 41, 42, 49, 53, 60, 63),
+}
+MTI = ("", "0200", "0200", "0200", "0400", "0500")
+_PROCESSING = ("", "000000", "200000", "020000", "", "920000")
+
+REASON_NO_RESPONSE = 98
+REASON_REJECTED = 6
+
+
+class Job:
+    """One request to build: the journalled transaction and what the journal does not keep."""
+
+    def __init__(self, kind, txn, ksn_hex):
+        self.kind = kind  # what is sent: txn.type, or REVERSAL with txn the reversed request
+        self.txn = txn
+        self.ksn_hex = ksn_hex
+        self.pan = ""  # the full PAN, for the request itself only
+        self.expiry = ""
+        self.original = None  # the sale a void cancels (its batch and STAN go in DE 61)
+        self.reversal_reason = REASON_NO_RESPONSE
+        self.totals = ""  # DE 63 of a settlement
+
+
+def mmdd(unix_seconds, offset_min):
+    t = clock.local(unix_seconds, offset_min)
+    return t[1] * 100 + t[2]
+
+
+def _value(de, job, config):
+    txn = job.txn
+    if de == 2:
+        return job.pan
+    if de == 3:
+        return _PROCESSING[txn.type]
+    if de == 4:
+        return txn.amount
+    if de == 7:
+        t = clock.utc(txn.time)
+        return "%02d%02d%02d%02d%02d" % (t[1], t[2], t[3], t[4], t[5])
+    if de == 11:
+        return txn.stan
+    if de == 12 or de == 13:
+        t = clock.local(txn.time, config.utc_offset_min)
+        return "%02d%02d%02d" % (t[3], t[4], t[5]) if de == 12 else "%02d%02d" % (t[1], t[2])
+    if de == 14:
+        return job.expiry
+    if de == 22:
+        return kinds.ENTRY_CODES[txn.entry]
+    if de == 25:
+        return "00"
+    if de == 37:
+        return txn.orig_rrn
+    if de == 39:
+        return "%02d" % job.reversal_reason
+    if de == 41:
+        return config.terminal_id
+    if de == 42:
+        return config.merchant_id
+    if de == 49:
+        return txn.currency
+    if de == 53:
+        return job.ksn_hex
+    if de == 60:
+        return txn.batch
+    if de == 61:
+        if txn.type == kinds.REFUND:
+            return "000000000000%04d" % txn.orig_date
+        if txn.type == kinds.VOID:
+            sale = job.original
+            if sale is None:
+                return "000000000000%04d" % txn.orig_date
+            return "%06d%06d%04d" % (sale.batch, sale.stan, mmdd(sale.time, config.utc_offset_min))
+        return ""
+    if de == 62:
+        return "%02d" % txn.reason
+    if de == 63:
+        return job.totals
+    raise ValueError("DE %d has no value" % de)
+
+
+def fill(msg, job, config):
+    """Clears ``msg`` and fills it as ``job`` says (DE 64 is the encoder's, with the MAC)."""
+    msg.clear()
+    msg.set(0, MTI[job.kind])
+    for de in _ROWS[job.kind]:
+        value = _value(de, job, config)
+        if value != "":
+            msg.set(de, value)
+
+
+def totals_field(totals):
+    """DE 63 from journal totals {type: (count, amount)}: sales, refunds, voids, each n3 + n12."""
+    out = ""
+    for kind in (kinds.SALE, kinds.REFUND, kinds.VOID):
+        count, amount = totals.get(kind, (0, 0))
+        out += "%03d%012d" % (count, amount)
+    return out
+
+
+def answers(request, response):
+    """Whether ``response`` is the answer to ``request``: its MTI, and the same DE 11, 41 and 4."""
+    mti = request.get(0)
+    got = response.get(0)
+    if got is None or got[0] != mti[0] or got[1] != mti[1] or got[2] != mti[2] + 1 or got[3] != mti[3]:
+        return False
+    if not (response.same(11, request) and response.same(41, request)):
+        return False
+    return response.same(4, request) if request.has(4) else True

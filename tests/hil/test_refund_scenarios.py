@@ -1,0 +1,292 @@
+"""Refunds at the keypad against the acquirer emulator: every outcome a merchant can meet.
+
+Each scenario checks what the screen says and what the acquirer's ledger
+holds; the terminal's requests are decoded with pyiso8583 and checked field
+by field against the profile.  Runs on the emulator, and unchanged on a
+board (or virtual board) with --port; power cuts need the emulator.
+"""
+from __future__ import annotations
+
+import socket
+from datetime import date, timedelta
+
+import pytest
+
+from micropos import iso8583, mac
+from micropos.acquirer.ledger import SEED_COLUMNS, Kind, Ledger
+
+PASSWORD = "123456"
+SALE_RRN = "612345678901"
+SALE_PAN = "6212345678901232"
+SALE_EXPIRY = "2812"
+OTHER_PAN = "4111111111111111"
+
+
+def seed(acquirer, rrn=SALE_RRN, days_ago=11, amount="100.00", pan=SALE_PAN):
+    day = date.today() - timedelta(days=days_ago)
+    row = dict(zip(SEED_COLUMNS, (rrn, day.isoformat(), amount, pan, SALE_EXPIRY, "156", "TERM0001",
+                                  "MERCHANT0000001")))
+    with Ledger(acquirer.db) as ledger:
+        ledger.seed_rows([row])
+    return day
+
+
+def refunded(acquirer, rrn=SALE_RRN) -> int:
+    with Ledger(acquirer.db) as ledger:
+        sale = ledger.by_rrn(rrn)
+        return ledger.refunded(sale.id)
+
+
+def ledger_rows(acquirer, kind: Kind):
+    with Ledger(acquirer.db) as ledger:
+        return [t for t in ledger.transactions() if t.kind is kind]
+
+
+def refund(terminal, *, rrn=SALE_RRN, day: date, amount: str, reason="1", card: tuple[str, str] | None = None):
+    """Types a refund exactly as design.md lists the keys; stops on the confirm screen."""
+    terminal.press("FUNC", "3", *PASSWORD, "ENTER")
+    terminal.expect("Swipe card")
+    if card:
+        terminal.swipe(*card)
+    else:
+        terminal.press("ENTER")
+    terminal.press(*rrn, "ENTER", *day.strftime("%m%d"), "ENTER", *amount.replace(".", ""), "ENTER", reason)
+    return terminal.expect("ENTER: send")
+
+
+def sale(terminal, amount: str, card=(SALE_PAN, SALE_EXPIRY)) -> str:
+    """A sale at this terminal; returns its RRN."""
+    terminal.press("FUNC", "1", *amount.replace(".", ""), "ENTER")
+    terminal.expect("Swipe card")
+    terminal.swipe(*card)
+    terminal.expect("ENTER: send")
+    terminal.press("ENTER")
+    screen = terminal.expect("APPROVED", 20)
+    terminal.press("CANCEL")
+    terminal.expect("FUNC: menu")
+    return next(row.split()[1] for row in screen if row.startswith("RRN "))
+
+
+def rrn_on(screen) -> str:
+    return next(row.split()[1] for row in screen if row.startswith("RRN "))
+
+
+def last_request(acquirer, mti="0200"):
+    raw = [m for m in acquirer.server.received if m[:4] == mti.encode()][-1]
+    return raw, iso8583.decode(raw)
+
+
+def test_full_refund_is_approved_with_its_rrn_and_the_request_follows_the_profile(terminal, acquirer):
+    day = seed(acquirer)
+    screen = refund(terminal, day=day, amount="100.00")
+    assert screen[1:5] == ("no card", f"RRN {SALE_RRN}", "Amount 100.00", "Damaged")
+    terminal.press("ENTER")
+    screen = terminal.expect("APPROVED", 20)
+    refund_rrn = rrn_on(screen)
+    assert refund_rrn != SALE_RRN and any(row.startswith("AUTH ") for row in screen)
+    assert refunded(acquirer) == 10000
+    (row,) = ledger_rows(acquirer, Kind.REFUND)
+    assert row.rrn == refund_rrn and row.reason == "01" and row.pan is None
+
+    raw, fields = last_request(acquirer)
+    assert fields["t"] == "0200"
+    assert {k: fields[k] for k in ("3", "4", "22", "25", "37", "41", "42", "49", "62")} == {
+        "3": "200000", "4": "000000010000", "22": "010", "25": "00", "37": SALE_RRN,
+        "41": "TERM0001", "42": "MERCHANT0000001", "49": "156", "62": "01"}
+    assert "2" not in fields and "14" not in fields, "a reference-only refund carries no card"
+    assert fields["61"] == "000000000000" + day.strftime("%m%d")
+    assert len(fields["7"]) == 10 and len(fields["12"]) == 6 and len(fields["13"]) == 4
+    assert fields["11"].isdigit() and len(fields["11"]) == 6 and fields["60"].isdigit()
+    assert fields["53"].startswith("1234567890123456") and len(fields["53"]) == 24
+    key = mac.mac_working_key(mac.DEMO_BDK, fields["53"])
+    assert iso8583.verify_mac(raw, key)
+
+
+def test_two_partial_refunds_then_one_that_exceeds_what_is_left(terminal, acquirer):
+    day = seed(acquirer)
+    for amount in ("30.00", "50.00"):
+        refund(terminal, day=day, amount=amount, reason="2")
+        terminal.press("ENTER")
+        terminal.expect("APPROVED", 20)
+        terminal.press("CANCEL")
+    refund(terminal, day=day, amount="30.00", reason="2")
+    terminal.press("ENTER")
+    terminal.expect("EXCEEDS ORIGINAL", 20)
+    assert refunded(acquirer) == 8000
+    assert len(ledger_rows(acquirer, Kind.REFUND)) == 2
+
+
+@pytest.mark.parametrize("case, words", [
+    ("unknown RRN", "ORIGINAL NOT FOUND"),
+    ("wrong date", "ORIGINAL NOT FOUND"),
+    ("another card", "INVALID CARD"),
+    ("window expired", "NOT PERMITTED"),
+])
+def test_refunds_the_acquirer_declines_say_why_in_words(terminal, acquirer, case, words):
+    day = seed(acquirer, days_ago=45 if case == "window expired" else 11)
+    kwargs = {"day": day, "amount": "10.00"}
+    if case == "unknown RRN":
+        kwargs["rrn"] = "699999999999"
+    elif case == "wrong date":
+        kwargs["day"] = day - timedelta(days=1)
+    elif case == "another card":
+        kwargs["card"] = (OTHER_PAN, "2812")
+    refund(terminal, **kwargs)
+    terminal.press("ENTER")
+    terminal.expect(words, 20)
+    assert refunded(acquirer) == 0
+    if case == "another card":
+        _, fields = last_request(acquirer)
+        assert fields["2"] == OTHER_PAN and fields["14"] == "2812" and fields["22"] == "022"
+
+
+def test_a_refund_of_a_voided_sale_is_an_invalid_transaction(terminal, acquirer):
+    rrn = sale(terminal, "20.00")
+    terminal.press("FUNC", "2", *PASSWORD, "ENTER", *rrn, "ENTER")
+    terminal.expect("Swipe card")
+    terminal.swipe(SALE_PAN, SALE_EXPIRY)
+    assert "Amount 20.00" in terminal.expect("ENTER: send")
+    terminal.press("ENTER")
+    terminal.expect("APPROVED", 20)
+    terminal.press("CANCEL")
+    _, fields = last_request(acquirer)
+    assert fields["3"] == "020000" and fields["4"] == "000000002000" and fields["37"] == rrn
+    refund(terminal, rrn=rrn, day=date.today(), amount="5.00")
+    terminal.press("ENTER")
+    terminal.expect("INVALID TXN", 20)
+    assert refunded(acquirer, rrn) == 0
+
+
+def test_a_repeated_request_is_answered_the_same_and_applied_once(terminal, acquirer):
+    day = seed(acquirer)
+    refund(terminal, day=day, amount="12.34")
+    terminal.press("ENTER")
+    first_rrn = rrn_on(terminal.expect("APPROVED", 20))
+    raw, _ = last_request(acquirer)
+    with socket.create_connection(acquirer.address, timeout=10) as conn:  # the same bytes, sent again
+        conn.sendall(iso8583.frame(raw))
+        length = int.from_bytes(conn.recv(2), "big")
+        answer = b""
+        while len(answer) < length:
+            answer += conn.recv(length - len(answer))
+    again = iso8583.decode(answer)
+    assert (again["39"], again["37"]) == ("00", first_rrn)
+    assert refunded(acquirer) == 1234
+
+
+def test_no_response_queues_a_reversal_sent_before_the_next_transaction(terminal, acquirer):
+    day = seed(acquirer)
+    terminal.set("response_timeout_s", 2)
+    acquirer.faults.add("delay:4,mti=0200,count=1")
+    refund(terminal, day=day, amount="10.00")
+    terminal.press("ENTER")
+    terminal.expect("host timeout, reversal pending", 20)
+    terminal.press("CANCEL")
+    assert "Reversal pending" in terminal.expect("FUNC: menu")
+    refund(terminal, day=day, amount="25.00")
+    terminal.press("ENTER")
+    terminal.expect("APPROVED", 20)
+    reversal, fields = last_request(acquirer, "0400")
+    assert fields["39"] == "98" and fields["3"] == "200000" and fields["4"] == "000000001000"
+    refund_sent = [iso8583.decode(m) for m in acquirer.server.received if m[:4] == b"0200"][0]
+    assert all(fields[f] == refund_sent[f] for f in ("7", "11", "37", "41", "42", "61"))
+    assert refunded(acquirer) == 2500, "the timed-out refund was undone, the next one applied"
+
+
+@pytest.mark.emulator_only
+def test_power_cut_while_waiting_reverses_at_the_next_boot(terminal, acquirer, reboot):
+    day = seed(acquirer)
+    acquirer.faults.add("delay:3,mti=0200,count=1")
+    refund(terminal, day=day, amount="40.00")
+    terminal.press("ENTER")
+    terminal.expect("Receiving")
+    terminal = reboot(terminal, acquirer=f"{acquirer.host}:{acquirer.port}")
+    # at boot the reversal is journalled and sent before anything else
+    assert "REVERSAL" in [screen[0] for screen in terminal.screens] or terminal.expect("REVERSAL")
+    assert "Reversal pending" not in terminal.expect("FUNC: menu", 20)
+    assert refunded(acquirer) == 0
+    assert [iso8583.decode(m)["39"] for m in acquirer.server.received if m[:4] == b"0400"] == ["98"]
+
+
+def test_a_request_the_acquirer_finds_badly_maced_says_mac_error(terminal, acquirer):
+    day = seed(acquirer)
+    acquirer.faults.add("code:A0,mti=0200,count=1")
+    refund(terminal, day=day, amount="10.00")
+    terminal.press("ENTER")
+    terminal.expect("MAC ERROR", 20)
+    assert refunded(acquirer) == 0
+
+
+def test_a_response_with_a_bad_mac_is_rejected_and_reversed(terminal, acquirer):
+    day = seed(acquirer)
+    acquirer.faults.add("badmac,mti=0200,count=1")
+    refund(terminal, day=day, amount="10.00")
+    terminal.press("ENTER")
+    terminal.expect("bad response, reversal pending", 20)
+    assert refunded(acquirer) == 1000, "the acquirer applied it; the terminal could not trust the answer"
+    terminal.press("CANCEL")
+    refund(terminal, day=day, amount="1.00")
+    terminal.press("ENTER")
+    terminal.expect("APPROVED", 20)
+    _, fields = last_request(acquirer, "0400")
+    assert fields["39"] == "06"
+    assert refunded(acquirer) == 100
+
+
+def test_refund_from_history_takes_twelve_keys(terminal, acquirer):
+    rrn = sale(terminal, "88.00")
+    keys = ["FUNC", "4", "FUNC", *PASSWORD, "ENTER", "1", "ENTER"]
+    assert len(keys) <= 12
+    terminal.press(*keys[:3])
+    terminal.expect("Supervisor pwd")
+    terminal.press(*keys[3:])
+    screen = terminal.expect("APPROVED", 20)
+    assert rrn_on(screen) != rrn
+    assert refunded(acquirer, rrn) == 8800
+
+
+def test_history_lists_newest_first_and_reprints(terminal, acquirer):
+    first = sale(terminal, "1.00")
+    second = sale(terminal, "2.00")
+    terminal.press("FUNC", "4")
+    screen = terminal.expect("SALE APPROVED")
+    assert f"RRN {second}" in screen and "Amount 2.00" in screen
+    terminal.press("DOWN")
+    assert f"RRN {first}" in terminal.expect("Amount 1.00")
+    terminal.press("ENTER")
+    terminal.expect("Reprinted")
+
+
+def test_settlement_balanced_closes_the_batch(terminal, acquirer):
+    close_open_batch(terminal, acquirer)
+    sale(terminal, "10.00")
+    terminal.press("FUNC", "5")
+    screen = terminal.expect("ENTER: settle")
+    assert "Sales 1 10.00" in screen
+    terminal.press("ENTER")
+    terminal.expect("Batch closed", 20)
+    _, fields = last_request(acquirer, "0500")
+    assert fields["63"] == "001000000001000" + "000000000000000" * 2
+    terminal.press("CANCEL", "FUNC", "5")
+    assert "Sales 0 0.00" in terminal.expect("ENTER: settle")
+
+
+def test_settlement_that_does_not_reconcile_keeps_the_batch_open(terminal, acquirer):
+    close_open_batch(terminal, acquirer)
+    rrn = sale(terminal, "10.00")
+    with Ledger(acquirer.db) as ledger:  # the bank's books now say 10.01 for that sale
+        ledger._db.execute("UPDATE txns SET amount = amount + 1 WHERE rrn = ?", (rrn,))
+        ledger._db.commit()
+    terminal.press("FUNC", "5", "ENTER")
+    terminal.expect("RECONCILE ERROR", 20)
+    terminal.press("CANCEL", "FUNC", "5")
+    assert "Sales 1 10.00" in terminal.expect("ENTER: settle")
+
+
+def close_open_batch(terminal, acquirer):
+    """Starts from a closed batch whatever a board's journal held (forced 00 settles anything)."""
+    acquirer.faults.add("code:00,mti=0500,count=1")
+    terminal.press("FUNC", "5", "ENTER")
+    terminal.expect("Batch closed", 20)
+    terminal.press("CANCEL")
+    terminal.expect("FUNC: menu")
