@@ -38,6 +38,13 @@ CSV_COLUMNS = ("seq", "time", "type", "status", "amount", "currency", "stan", "r
                "response_code", "auth_code", "reason", "batch")
 
 
+TORN_TAIL = "torn write at the end of the log (the power failed while it was written; never acknowledged)"
+NO_HEADER = "no journal header (free sector, or an erase was interrupted)"
+TORN_HEADER = "sector header checksum mismatch (an erase or header write was interrupted)"
+#: What a power cut leaves behind and the firmware reads past: reported, but not damage.
+POWER_CUT_TRACES = frozenset({TORN_TAIL, NO_HEADER, TORN_HEADER})
+
+
 @dataclass(frozen=True)
 class Skipped:
     """A region of the image that holds no readable record, and why."""
@@ -220,9 +227,9 @@ def _header(image: bytes, sector: int, block_size: int) -> tuple[_Header | None,
     if raw == b"\xff" * HEADER_SIZE:
         return None, ""
     if raw[:4] != MAGIC:
-        return None, "no journal header (free sector, or an erase was interrupted)"
+        return None, NO_HEADER
     if zlib.crc32(raw[:HEADER_CRC_AT]) != struct.unpack_from("<I", raw, HEADER_CRC_AT)[0]:
-        return None, "sector header checksum mismatch (an erase or header write was interrupted)"
+        return None, TORN_HEADER
     if raw[RETIRED_AT] != ERASED:
         return None, "retired sector (its settled records were being reclaimed)"
     gen, first_seq, oldest_open = struct.unpack_from("<III", raw, 4)
@@ -277,7 +284,11 @@ def _read_sector(image: bytes, header: _Header, block_size: int, result: Journal
             return last_seq
         data = sector[off: off + size]
         if not _crc_ok(data):
-            result.skipped.append(Skipped(header.sector, off, size, "record checksum mismatch"))
+            if is_head and sector[off + size:].count(ERASED) == block_size - off - size:
+                reason = TORN_TAIL  # the firmware pads over it before its next write
+            else:
+                reason = "record checksum mismatch"
+            result.skipped.append(Skipped(header.sector, off, size, reason))
             off += size
             continue
         record = decode_record(data, batch)
