@@ -73,6 +73,36 @@ def make_card_uart():
     return UART(CARD_UART, baudrate=CARD_BAUD, tx=CARD_TX_PIN, rx=CARD_RX_PIN)
 
 
+def make_card_reader(app):
+    from cardreader import CardReader
+    return CardReader(make_card_uart(), app)
+
+
+def make_printer():
+    from escpos import EscPos
+    return EscPos(make_printer_uart())
+
+
+async def network_up(config, timeout_ms=10000):
+    """WiFi station up with the configured credentials; False when it does not connect in time."""
+    import asyncio
+    import network
+    import time
+    wlan = network.WLAN(network.STA_IF)
+    if wlan.isconnected():
+        return True
+    if not config.wifi_ssid:
+        return False
+    wlan.active(True)
+    wlan.connect(config.wifi_ssid, config.wifi_password)
+    deadline = time.ticks_add(time.ticks_ms(), timeout_ms)
+    while not wlan.isconnected():
+        if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
+            return False
+        await asyncio.sleep_ms(100)
+    return True
+
+
 def panel_pixels():
     """The frame last sent to the panel (the driver keeps it in RAM)."""
     return display.buffer

@@ -154,6 +154,9 @@ async def main(board, link=False):
     keypad = board.make_keypad(app.queue)
     if keypad is not None:
         asyncio.create_task(keypad.run())
+    make_reader = getattr(board, "make_card_reader", None)
+    if make_reader is not None:
+        asyncio.create_task(make_reader(app).run())
     if link:
         import hostlink
         hostlink.HostLink(app).start()

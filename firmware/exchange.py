@@ -98,9 +98,12 @@ class Link:
         self.key = bytearray(_KEY_LEN)
         self.ksn = bytearray(24)
         self.mac = None
+        self.network_up = getattr(app.board, "network_up", None)  # a board with WiFi brings it up first
 
     async def exchange(self, job, seq):
         """Sends ``job`` under the KSN of journal seq ``seq``; returns the verified response."""
+        if self.network_up is not None and not await self.network_up(self.config):
+            raise hostconn.ConnectFailed("no network")
         counter = dukpt.counter_at(seq)
         job.ksn_hex = self.dukpt.ksn_hex(counter, self.ksn)
         wire.fill(self.request, job, self.config)

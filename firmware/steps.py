@@ -74,6 +74,9 @@ class CardScreen(Screen):
                 t("enter_no_card") if self.allow_none else "", "", t(self.error) if self.error else "", "")
 
     def on_card(self, pan, expiry):
+        if pan is None:  # the reader could not read the stripe
+            self.error = "card_unreadable"
+            return
         self.error = card.pan_error(pan) or card.expiry_error(expiry) or _same_card(self.flow.draft, pan)
         if self.error:
             return

@@ -290,3 +290,32 @@ def close_open_batch(terminal, acquirer):
     terminal.expect("Batch closed", 20)
     terminal.press("CANCEL")
     terminal.expect("FUNC: menu")
+
+
+def test_three_wrong_passwords_lock_refunds_for_five_minutes(terminal, acquirer):
+    terminal.press("FUNC", "3", *"111111", "ENTER")
+    assert "Tries left: 2" in terminal.expect("Wrong password")
+    terminal.press(*"222222", "ENTER")
+    terminal.expect("Tries left: 1")
+    terminal.press(*"333333", "ENTER")
+    screen = terminal.expect("Refunds locked")
+    assert "for 5 min" in screen
+    terminal.press("CANCEL", "FUNC", "3")
+    terminal.expect("Refunds locked")  # the right password is not even asked for
+    assert acquirer.server.received == []
+
+
+def test_a_keyed_card_number_is_luhn_checked_and_cancel_sends_nothing(terminal, acquirer):
+    terminal.press("FUNC", "3", *PASSWORD, "ENTER")
+    terminal.expect("Swipe card")
+    terminal.press("FUNC", *"6212345678901233", "ENTER")
+    terminal.expect("Card no. wrong")
+    terminal.press("CLEAR", "2", "ENTER")
+    terminal.expect("Expiry YYMM")
+    terminal.press(*"2813", "ENTER")
+    terminal.expect("Bad expiry")
+    terminal.press("CLEAR", "CLEAR", *"12", "ENTER")
+    terminal.expect("Original RRN")
+    terminal.press("CANCEL")
+    terminal.expect("FUNC: menu")
+    assert acquirer.server.received == []
