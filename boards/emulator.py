@@ -9,6 +9,7 @@ programs and erases and can lose power at a chosen write).
 Settings come from the environment the host starts the unix port with:
 MICROPOS_FLASH (the image file, default flash.img in the current folder),
 MICROPOS_ACQUIRER=HOST:PORT (instead of the configured acquirer),
+MICROPOS_JOURNAL_SECTORS=N (a smaller journal partition),
 MICROPOS_CUT_AFTER_WRITES=N (power fails at the N-th program or erase) and
 MICROPOS_CUT_HALF=1 (that write is half applied).
 """
@@ -30,7 +31,8 @@ JOURNAL_BLOCKS = FLASH_BLOCKS - VFS_BLOCKS
 FLASH_IMAGE = os.getenv("MICROPOS_FLASH") or "flash.img"
 flash = FileFlash(FLASH_IMAGE, FLASH_BLOCKS)
 vfs_partition = flash.partition(0, VFS_BLOCKS)
-journal_partition = flash.partition(VFS_BLOCKS, JOURNAL_BLOCKS)
+# MICROPOS_JOURNAL_SECTORS=N gives the journal only N sectors (tests fill it quickly)
+journal_partition = flash.partition(VFS_BLOCKS, int(os.getenv("MICROPOS_JOURNAL_SECTORS") or JOURNAL_BLOCKS))
 if os.getenv("MICROPOS_CUT_AFTER_WRITES"):
     flash.cut_after(int(os.getenv("MICROPOS_CUT_AFTER_WRITES")), half=os.getenv("MICROPOS_CUT_HALF") == "1")
 

@@ -319,3 +319,32 @@ def test_a_keyed_card_number_is_luhn_checked_and_cancel_sends_nothing(terminal, 
     terminal.press("CANCEL")
     terminal.expect("FUNC: menu")
     assert acquirer.server.received == []
+
+
+@pytest.mark.emulator_only
+def test_a_full_journal_refuses_new_work_until_a_settlement(acquirer, reboot, terminal):
+    """With a 2-sector journal, sales fill it; the terminal then says so and sends nothing new."""
+    terminal = reboot(terminal, acquirer=f"{acquirer.host}:{acquirer.port}", journal_sectors=2)
+    sent = 0
+    for _ in range(200):
+        terminal.press("FUNC", "1", "1", "ENTER")
+        terminal.expect("Swipe card")
+        terminal.swipe(SALE_PAN, SALE_EXPIRY)
+        terminal.expect("ENTER: send")
+        terminal.press("ENTER")
+        screen = terminal.expect("Any key: idle", 20)
+        terminal.press("CANCEL")
+        terminal.expect("FUNC: menu")
+        if "journal full - settle first" in " ".join(screen):
+            break
+        assert "APPROVED" in screen
+        sent += 1
+    else:
+        pytest.fail("the journal never filled")
+    assert 50 < sent < 200
+    requests = len(acquirer.server.received)
+    assert requests == sent, "the refused sale was never sent"
+    terminal.press("FUNC", "5", "ENTER")
+    terminal.expect("Batch closed", 20)  # settled records may now be reclaimed
+    terminal.press("CANCEL")
+    assert sale(terminal, "0.01")

@@ -87,7 +87,7 @@ class Reboot:
         self._heap = heap
         self._booted: list[Terminal] = []
 
-    def __call__(self, term: Terminal, acquirer: str | None = None) -> Terminal:
+    def __call__(self, term: Terminal, acquirer: str | None = None, journal_sectors: int | None = None) -> Terminal:
         """Boots again; ``acquirer`` (HOST:PORT) is known from power-on, as a board's stored setting is."""
         from micropos.transport import EmulatorTransport
 
@@ -96,6 +96,8 @@ class Reboot:
         env = {"MICROPOS_FLASH": str(self._flash)}
         if acquirer:
             env["MICROPOS_ACQUIRER"] = acquirer
+        if journal_sectors:
+            env["MICROPOS_JOURNAL_SECTORS"] = str(journal_sectors)
         new = Terminal(EmulatorTransport(heap=self._heap, env=env), log_path=log)
         self._booted.append(new)
         new.ready()
