@@ -51,10 +51,17 @@ def lines(config, txn, copy_key, reprint=False):
 
 
 def print_both(app, txn, reprint=False):
-    """Merchant copy, then customer copy, on the board's printer (or the emulator's file)."""
+    """Merchant copy, then customer copy, on the board's printer (or the emulator's file).
+
+    False when there is no printer or it failed: the transaction stands
+    whatever the paper does, and history can reprint it.
+    """
     printer = app.printer
     if printer is None:
         return False
-    for copy_key in ("merchant_copy", "customer_copy"):
-        printer.print_receipt(lines(app.config, txn, copy_key, reprint))
+    try:
+        for copy_key in ("merchant_copy", "customer_copy"):
+            printer.print_receipt(lines(app.config, txn, copy_key, reprint))
+    except OSError:
+        return False
     return True
