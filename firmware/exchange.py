@@ -68,11 +68,8 @@ class Progress(Screen):
         pass
 
 
-class Result(Notice):
-    """The outcome in words; any key (or the idle timeout) returns to idle."""
-
-
 def result(app, title_key, *lines):
+    """The outcome in words; any key (or the idle timeout) returns to idle."""
     t = app.t
     rows = [t(title_key)]
     for line in lines:
@@ -80,7 +77,7 @@ def result(app, title_key, *lines):
     while len(rows) < 7:
         rows.append("")
     rows.append(t("any_key"))
-    return Result(app, rows)
+    return Notice(app, rows)
 
 
 class Link:
@@ -148,16 +145,6 @@ def _reversed_request(journal, reversal):
     return None
 
 
-def find_sale(journal, rrn):
-    """The approved sale with this RRN in the open batch, or None."""
-    for txn in journal.history():
-        if txn.batch != journal.batch:
-            return None
-        if txn.type == kinds.SALE and txn.status == kinds.APPROVED and txn.rrn == rrn:
-            return txn
-    return None
-
-
 def queue_lost_reversals(app):
     """Journals a reversal for each transaction a power cut left without outcome; returns how many are owed."""
     journal = app.journal()
@@ -197,6 +184,7 @@ async def deliver_reversals(app, link):
         job = wire.Job(kinds.REVERSAL, original, "")
         job.reversal_reason = reversal.reason
         if original.type == kinds.VOID:
+            from history import find_sale
             job.original = find_sale(journal, original.orig_rrn)
         try:
             response = await link.exchange(job, reversal.seq)

@@ -21,6 +21,16 @@ def _nth(journal, index):
     return None
 
 
+def find_sale(journal, rrn):
+    """The approved sale with this RRN in the open batch (what a void may cancel), or None."""
+    for txn in journal.history():
+        if txn.batch != journal.batch:
+            return None
+        if txn.type == kinds.SALE and txn.status == kinds.APPROVED and txn.rrn == rrn:
+            return txn
+    return None
+
+
 def refundable(journal, sale):
     """What is left to refund of ``sale``: its amount less the approved refunds of it in the journal."""
     left = sale.amount

@@ -6,6 +6,7 @@ terminal before settlement); its amount is taken from there.
 import flow
 import kinds
 import steps
+from history import find_sale
 from ui import Entry
 
 
@@ -13,18 +14,15 @@ def _original(flow_):
     app = flow_.app
 
     def done(rrn):
-        journal = app.journal()
-        for txn in journal.history():
-            if txn.batch != journal.batch:
-                break
-            if txn.type == kinds.SALE and txn.status == kinds.APPROVED and txn.rrn == rrn:
-                draft = flow_.draft
-                draft.original = txn
-                draft.orig_rrn = rrn
-                draft.amount = txn.amount
-                flow_.next()
-                return None
-        return "orig_missing"
+        sale = find_sale(app.journal(), rrn)
+        if sale is None:
+            return "orig_missing"
+        draft = flow_.draft
+        draft.original = sale
+        draft.orig_rrn = rrn
+        draft.amount = sale.amount
+        flow_.next()
+        return None
     return Entry(app, flow_.title, "orig_rrn", 12, done, min_len=12)
 
 
