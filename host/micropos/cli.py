@@ -13,8 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from micropos import paths
-from micropos.errors import MicroposError
+from micropos.errors import LinkError, MicroposError
 from micropos.transport import DEFAULT_HEAP
+
+EMULATOR_LOG = paths.VAR / "logs" / "emulator.log"
 
 
 def _emulator_terminal(args: argparse.Namespace, on_screen: Callable | None = None):
@@ -30,7 +32,7 @@ def _emulator_terminal(args: argparse.Namespace, on_screen: Callable | None = No
         if not (sep and host and port.isdigit() and 0 < int(port) < 65536):
             raise MicroposError(f"--acquirer takes HOST:PORT, e.g. 127.0.0.1:8583, not {args.acquirer!r}")
         env["MICROPOS_ACQUIRER"] = args.acquirer  # known at boot: a reversal owed goes out before anything
-    log = paths.VAR / "logs" / "emulator.log"
+    log = EMULATOR_LOG
     log.parent.mkdir(parents=True, exist_ok=True)
     Path(args.flash).parent.mkdir(parents=True, exist_ok=True)
     terminal = Terminal(EmulatorTransport(heap=args.heap, env=env), log_path=log, on_screen=on_screen)
@@ -51,9 +53,18 @@ def cmd_emulator(args: argparse.Namespace) -> int:
         def print_screen(screen: tuple[str, ...]) -> None:
             print("\n".join(screen) + "\n----", flush=True)
 
+        log_start = EMULATOR_LOG.stat().st_size if EMULATOR_LOG.exists() else 0
         runner = ScriptRunner(lambda: _emulator_terminal(args, on_screen=print_screen))
         try:
             runner.run(steps)
+        except LinkError:
+            with open(EMULATOR_LOG, "rb") as log:
+                log.seek(log_start)
+                cut = b"PowerCut" in log.read()
+            if args.cut_after_writes is None or not cut:
+                raise
+            print(f"-- the power failed at flash write {args.cut_after_writes}, as --cut-after-writes asked; "
+                  "the next run on the same --flash is the reboot", flush=True)
         finally:
             runner.close()
         return 0

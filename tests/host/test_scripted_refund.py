@@ -95,3 +95,24 @@ def test_a_script_whose_refund_cannot_reach_the_acquirer_says_so_and_sends_nothi
                         "--script", str(script))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
     assert "Cannot connect" in proc.stdout
+
+
+def test_cut_after_writes_then_the_next_run_is_the_reboot_that_reverses(tmp_path, acquirer):
+    address, db, sale_day = acquirer
+    script = tmp_path / "refund.txt"
+    script.write_text(DOCUMENTED_KEYS.format(mmdd=" ".join(sale_day.strftime("%m%d")) + " ENTER"))
+    image = tmp_path / "flash.img"
+    # On a fresh image the refund writes: sector erase, sector header, pending, outcome. Cut at the outcome.
+    cut = run_micropos("emulator", "--acquirer", address, "--flash", str(image), "--cut-after-writes", "4",
+                       "--script", str(script))
+    assert cut.returncode == 0, cut.stdout[-2000:] + cut.stderr
+    assert "the power failed at flash write 4" in cut.stdout
+    boot = tmp_path / "boot.txt"
+    boot.write_text("wait FUNC: menu 30\n")
+    again = run_micropos("emulator", "--acquirer", address, "--flash", str(image), "--script", str(boot))
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr
+    assert "REVERSAL" in again.stdout
+    rows = list(csv.DictReader(io.StringIO(run_micropos("log", "export", "--flash", str(image)).stdout)))
+    assert [(r["type"], r["status"]) for r in rows] == [("REFUND", "REVERSED"), ("REVERSAL", "APPROVED")]
+    with Ledger(db) as ledger:
+        assert ledger.refunded(ledger.by_rrn("612345678901").id) == 0
