@@ -137,10 +137,15 @@ def owe_reversal(app, txn, reason):
     app.reversals_owed += 1
 
 
+def _reverses(reversal, txn):
+    """Whether journalled ``reversal`` is the one for request ``txn``: it repeats its STAN and DE 7 time."""
+    return reversal.type == kinds.REVERSAL and txn.type != kinds.REVERSAL and reversal.seq > txn.seq \
+        and reversal.stan == txn.stan and reversal.time == txn.time
+
+
 def _reversed_request(journal, reversal):
     for txn in journal.history():
-        if txn.seq < reversal.seq and txn.type != kinds.REVERSAL and txn.stan == reversal.stan \
-                and txn.time == reversal.time:
+        if _reverses(reversal, txn):
             return txn
     return None
 
@@ -155,15 +160,9 @@ def queue_lost_reversals(app):
             owed += 1
         elif txn.type == kinds.SETTLEMENT:
             journal.set_outcome(txn.seq, kinds.FAILED)  # nothing to undo: settling again is harmless
-        else:
-            queued = False
-            for other in pending:
-                if other.type == kinds.REVERSAL and other.seq > txn.seq and other.stan == txn.stan \
-                        and other.time == txn.time:
-                    queued = True
-            if not queued:
-                journal.append_pending(_reversal_of(txn, wire.REASON_NO_RESPONSE))
-                owed += 1
+        elif not any(_reverses(other, txn) for other in pending):
+            journal.append_pending(_reversal_of(txn, wire.REASON_NO_RESPONSE))
+            owed += 1
     app.reversals_owed = owed
     return owed
 
@@ -247,7 +246,6 @@ async def send(app, draft, progress):
         words = app.t("rc_other") % code
     if status != kinds.APPROVED:
         return result(app, title, words, "", "%s %s" % (app.t("rrn"), rrn) if rrn else "")
-    app.last_seq = seq
     lines = [words, "%s %s" % (app.t("rrn"), rrn)]
     if auth:
         lines.append("%s %s" % (app.t("auth"), auth))
