@@ -23,3 +23,9 @@ def utc(unix_seconds):
 def local(unix_seconds, offset_min):
     """The same tuple in local time."""
     return time.gmtime(unix_seconds - _PORT_EPOCH + offset_min * 60)
+
+
+def local_mmdd(unix_seconds, offset_min):
+    """The local date as the number MMDD (11 November -> 1111), as original dates are keyed."""
+    t = local(unix_seconds, offset_min)
+    return t[1] * 100 + t[2]

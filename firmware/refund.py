@@ -28,8 +28,7 @@ def start_from(app, sale, refundable):
     draft = flow.Draft(kinds.REFUND)
     draft.original = sale
     draft.orig_rrn = sale.rrn
-    when = clock.local(sale.time, app.config.utc_offset_min)
-    draft.orig_date = when[1] * 100 + when[2]
+    draft.orig_date = clock.local_mmdd(sale.time, app.config.utc_offset_min)
     draft.amount = refundable
     draft.prefilled = True
     flow.start(app, "refund", FROM_HISTORY, draft)

@@ -40,11 +40,6 @@ class Job:
         self.totals = ""  # DE 63 of a settlement
 
 
-def mmdd(unix_seconds, offset_min):
-    t = clock.local(unix_seconds, offset_min)
-    return t[1] * 100 + t[2]
-
-
 def _value(de, job, config):
     txn = job.txn
     if de == 2:
@@ -88,7 +83,7 @@ def _value(de, job, config):
             sale = job.original
             if sale is None:
                 return "000000000000%04d" % txn.orig_date
-            return "%06d%06d%04d" % (sale.batch, sale.stan, mmdd(sale.time, config.utc_offset_min))
+            return "%06d%06d%04d" % (sale.batch, sale.stan, clock.local_mmdd(sale.time, config.utc_offset_min))
         return ""
     if de == 62:
         return "%02d" % txn.reason
