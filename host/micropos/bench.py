@@ -60,10 +60,14 @@ def _boots(flash: str) -> Callable[[str], bool]:
 
 
 def _refunds(flash: str) -> Callable[[str], bool]:
-    from micropos.acquirer.ledger import SEED_COLUMNS, Ledger
+    """A refund of the first ``make run`` demo sale, typed as design.md lists the keys."""
+    from micropos.acquirer.ledger import Ledger
     from micropos.acquirer.server import start_in_thread
+    from micropos.demo import DEMO_SALES, demo_rows
 
-    day = date.today() - timedelta(days=1)
+    today = date.today()
+    rrn, days_ago = DEMO_SALES[0][:2]
+    sale_day = today - timedelta(days=days_ago)
 
     def task(heap: str) -> bool:
         Path(flash).unlink(missing_ok=True)
@@ -71,15 +75,13 @@ def _refunds(flash: str) -> Callable[[str], bool]:
             db = Path(tmp) / "ledger.sqlite3"
             with start_in_thread(db) as acquirer:
                 with Ledger(db) as ledger:
-                    ledger.seed_rows([dict(zip(SEED_COLUMNS, ("612345678901", day.isoformat(), "100.00",
-                                                              "6212345678901232", "2812", "156", "TERM0001",
-                                                              "MERCHANT0000001")))])
+                    ledger.seed_rows(demo_rows(today))
                 env = {"MICROPOS_FLASH": flash, "MICROPOS_ACQUIRER": f"{acquirer.host}:{acquirer.port}"}
                 try:
                     with Terminal(EmulatorTransport(heap=heap, env=env)) as term:
                         term.ready(timeout=10)
-                        term.press("FUNC", "3", *"123456", "ENTER", "ENTER", *"612345678901", "ENTER",
-                                   *day.strftime("%m%d"), "ENTER", *"1234", "ENTER", "1", "ENTER")
+                        term.press("FUNC", "3", *"123456", "ENTER", "ENTER", *rrn, "ENTER",
+                                   *sale_day.strftime("%m%d"), "ENTER", *"1234", "ENTER", "1", "ENTER")
                         term.expect("APPROVED", 20)
                         term.press("CANCEL")
                         term.expect("FUNC: menu", 5)
