@@ -1,7 +1,8 @@
 """Byte pipes to a running terminal: an emulator process, or a board's serial port.
 
 Both start the same firmware entry, ``app.run(board, link=True)``: the
-emulator as a unix-port process with pipes; a board (or virtual board) by
+emulator as a unix-port process with pipes, its firmware in a ROMFS image
+mapped outside the heap as a board's flash is; a board (or virtual board) by
 interrupting whatever runs, entering the raw REPL and executing it there, as
 mpremote does, so the link then runs over the REPL's stdin and stdout.
 """
@@ -11,11 +12,13 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from micropos import build, paths
+from micropos import paths, romfs
+from micropos.romport import MOUNT_ROM
 from micropos.errors import LinkError, SetupError
 
 START_APP = "import board, app\napp.run(board, link=True)\n"
@@ -41,18 +44,23 @@ class Transport(ABC):
 
 
 class EmulatorTransport(Transport):
-    """The firmware compiled for the emulator board, run by the unix port with pipes."""
+    """The firmware for the emulator board, run by the unix port with pipes.
+
+    The bytecode is a ROMFS image mapped into the process (``micropos.romport``),
+    so the heap holds what the firmware allocates, as on a board.
+    """
 
     def __init__(self, heap: str = DEFAULT_HEAP, env: dict[str, str] | None = None,
                  stage: Path | None = None) -> None:
         self.name = "emulator"
         self.stage = stage or paths.VAR / "build" / "emulator"
-        build.compile_tree("emulator", self.stage)
+        image = romfs.build_image("emulator", self.stage)
         proc_env = dict(os.environ)
-        proc_env["MICROPYPATH"] = os.pathsep.join([str(self.stage), ".frozen"])
+        proc_env["MICROPYPATH"] = os.pathsep.join(["/rom", ".frozen"])
         proc_env.update(env or {})
         self.proc = subprocess.Popen(
-            [str(paths.micropython()), "-X", f"heapsize={heap}", "-c", START_APP],
+            [sys.executable, "-m", "micropos.romport", str(image),
+             "-X", f"heapsize={heap}", "-c", MOUNT_ROM + START_APP],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             env=proc_env, cwd=self.stage,
         )

@@ -1,0 +1,41 @@
+"""The firmware as a ROMFS image: the bytecode a board runs in place from flash.
+
+Imported from a ROMFS, a module's bytecode and constant strings are used
+where they lie instead of being copied into the heap, as frozen modules are.
+That is what lets a refund fit the heap of an ESP32 without PSRAM.  The
+image format is MicroPython's own; mpremote writes it (``mpremote romfs
+deploy`` puts the same image on a board whose firmware has ROMFS).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mpremote.romfs import VfsRomWriter
+
+from micropos import build
+
+
+def image(files: list[Path]) -> bytes:
+    """A flat ROMFS holding ``files`` (compiled .mpy, and any data files) by their names."""
+    writer = VfsRomWriter()
+    for path in sorted(files, key=lambda p: p.name):
+        writer.mkfile(path.name, path.read_bytes())
+    return writer.finalise()
+
+
+def build_image(board: str, stage: Path) -> Path:
+    """Compiles the firmware for ``board`` into ``stage``/mpy and writes ``stage``/firmware.romfs.
+
+    ``main.py`` is left out: the host starts the app itself.  The compiled
+    files sit in a folder of their own so that a unix port started in
+    ``stage`` cannot import them from its current folder instead of the ROMFS.
+    """
+    files = [f for f in build.compile_tree(board, stage / "mpy") if f.suffix == ".mpy"]
+    target = stage / "firmware.romfs"
+    data = image(files)
+    if not target.exists() or target.read_bytes() != data:
+        scratch = target.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_bytes(data)
+        scratch.replace(target)
+    return target
