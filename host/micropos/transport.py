@@ -53,7 +53,7 @@ class EmulatorTransport(Transport):
     def __init__(self, heap: str = DEFAULT_HEAP, env: dict[str, str] | None = None,
                  stage: Path | None = None) -> None:
         self.name = "emulator"
-        self.stage = stage or paths.VAR / "build" / "emulator"
+        self.stage = stage or paths.VAR / "build" / "emulator-romfs"
         image = romfs.build_image("emulator", self.stage)
         proc_env = dict(os.environ)
         proc_env["MICROPYPATH"] = os.pathsep.join(["/rom", ".frozen"])
