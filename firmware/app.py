@@ -57,6 +57,8 @@ class App:
         self.password_tries = 0
         self.locked_until_ms = 0
         self.reversals_owed = 0
+        self._job = None
+        self._job_ready = asyncio.Event()
         make_printer = getattr(board, "make_printer", None)
         self.printer = make_printer() if make_printer else None
         self.home()
@@ -136,6 +138,33 @@ class App:
                 await asyncio.sleep_ms(_BUSY_POLL_MS)
             self.handle_key(key)
 
+    def run_behind(self, coro):
+        """Runs ``coro`` (a send, the reversals at boot) on the worker behind the screens."""
+        if self._job is not None:
+            raise RuntimeError("the worker is busy")
+        self._job = coro
+        self._job_ready.set()
+
+    async def run_jobs(self):
+        """The one worker task, for the whole run.
+
+        A new task per send would do, but asyncio's task queue can keep a
+        finished task reachable from a live one, and a finished send holds
+        the codec, the connection and the journal: one long-lived worker
+        leaves nothing behind.
+        """
+        while True:
+            await self._job_ready.wait()
+            self._job_ready.clear()
+            job = self._job
+            self._job = None
+            try:
+                await job
+            except Exception as exc:  # the worker must outlive a broken job
+                sys.print_exception(exc)
+                self.home()
+            job = None
+
     async def run_ticks(self):
         while True:
             await asyncio.sleep_ms(_TICK_MS)
@@ -145,6 +174,7 @@ class App:
 
 async def main(board, link=False):
     app = App(board)
+    asyncio.create_task(app.run_jobs())
     if board.journal_partition is not None:
         if app.journal().pending_without_outcome():
             import exchange

@@ -16,7 +16,6 @@ so.  At boot, a transaction journalled without an outcome gets its reversal
 journalled and sent (``recover``).
 """
 from micropython import const
-import asyncio
 import time
 
 import clock
@@ -87,8 +86,8 @@ class Link:
         config = app.config
         self.config = config
         self.progress = progress
-        self.conn = hostconn.HostConnection(config)
-        self.tx = bytearray(iso8583.MAX_MESSAGE)
+        self.conn = hostconn.HostConnection(config, iso8583.LONGEST)
+        self.tx = bytearray(iso8583.LONGEST)  # the profile's longest message, not the 2 KB the framing allows
         self.request = iso8583.Message()
         self.response = iso8583.Message()
         self.dukpt = dukpt.Dukpt(app.initial_key, app.initial_key_id)
@@ -273,7 +272,7 @@ def start(flow):
     """The send step of a flow: the progress screen, with the send running behind it."""
     app = flow.app
     progress = Progress(app, flow.title)
-    asyncio.create_task(_run(app, flow.draft, progress))
+    app.run_behind(_run(app, flow.draft, progress))
     app.go(progress)
     app.unload(app.ui_modules)  # the entry screens are done with: room for the wire
     return progress
@@ -292,4 +291,4 @@ def recover(app):
     if queue_lost_reversals(app):
         progress = Progress(app, "reversal")
         app.go(progress)
-        asyncio.create_task(_recover(app, progress))
+        app.run_behind(_recover(app, progress))

@@ -27,9 +27,10 @@ class NoResponse(Exception):
 
 
 class HostConnection:
-    def __init__(self, config):
+    def __init__(self, config, longest=MAX_MESSAGE):
+        """``longest``: the largest response worth reading; a longer frame is refused unread."""
         self.config = config
-        self.rx = bytearray(MAX_MESSAGE)
+        self.rx = bytearray(longest)
         self._header = bytearray(2)
 
     async def exchange(self, request, length, on_stage=None):
@@ -77,6 +78,8 @@ class HostConnection:
         length = header[0] << 8 | header[1]
         if length == 0 or length > MAX_MESSAGE:
             raise NoResponse("bad frame length %d" % length)
+        if length > len(self.rx):
+            raise NoResponse("a %d-byte frame is longer than any message of the profile" % length)
         view = memoryview(self.rx)
         got = 0
         while got < length:

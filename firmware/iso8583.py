@@ -67,18 +67,29 @@ _MAX = bytearray(_HIGHEST + 1)
 _CONTENT = bytearray(_HIGHEST + 1)  # 0 = not in the profile
 _SLOT = [0] * (_HIGHEST + 1)  # offset of the field's slot in Message._data
 _FIELDS = bytearray()  # profile field numbers above 0, ascending
-_slot_end = 0
-for _de, _name, _layout, _max, _content in _PROFILE:
-    _LAYOUT[_de] = _layout
-    _MAX[_de] = _max
-    _CONTENT[_de] = _content
-    _SLOT[_de] = _slot_end
-    _slot_end += _max
-    if _de:
-        _FIELDS.append(_de)
-SLOTS_SIZE = _slot_end
+
+
+def _fold():
+    """Fills the lookups; returns (slots size, longest message) of the profile."""
+    slot_end = 0
+    longest = _HEADER_END
+    for de, name, layout, most, content in _PROFILE:
+        _LAYOUT[de] = layout
+        _MAX[de] = most
+        _CONTENT[de] = content
+        _SLOT[de] = slot_end
+        slot_end += most
+        if de:
+            _FIELDS.append(de)
+            longest += layout + most  # its length digits, then at most ``most`` bytes
+    return slot_end, longest
+
+
+# SLOTS_SIZE: every field at its longest, MTI included.  LONGEST: the largest
+# message the profile allows, every field present at its longest; a frame
+# announcing more than this cannot be a message of the profile.
+SLOTS_SIZE, LONGEST = _fold()
 _FIELD_COUNT = len(_FIELDS)
-del _de, _name, _layout, _max, _content, _slot_end
 
 _UNITS = ("", "digits", "characters", "characters", "bytes")
 _ZERO = const(0x30)

@@ -9,12 +9,12 @@ class Cfg:
     response_timeout_s = 1
 
 
-def _serve(handler):
+def _serve(handler, longest=2048):
     async def main():
         server = await asyncio.start_server(handler, "127.0.0.1", 18583)
         cfg = Cfg()
         cfg.acquirer = ("127.0.0.1", 18583)
-        conn = HostConnection(cfg)
+        conn = HostConnection(cfg, longest)
         stages = []
         try:
             n = await conn.exchange(b"HELLO-xx", 5, stages.append)
@@ -62,6 +62,17 @@ def test_a_bad_frame_length_is_no_response():
         writer.close()
     kind, detail, _ = _serve(garbage)
     assert kind == "NoResponse" and "bad frame length 65535" in detail
+
+
+def test_a_frame_longer_than_any_message_of_the_profile_is_refused_unread():
+    async def long_answer(reader, writer):
+        await reader.readexactly(7)
+        writer.write(b"\x01\x00" + b"x" * 256)
+        await writer.drain()
+        writer.close()
+    kind, detail, _ = _serve(long_answer, longest=255)
+    assert kind == "NoResponse" and "256-byte frame is longer than any message" in detail, detail
+    assert _serve(long_answer, longest=256)[0] == "ok"
 
 
 def test_nobody_listening_is_connect_failed_and_nothing_sent():

@@ -376,6 +376,8 @@ def test_mac_span_covers_mti_to_before_de64_with_bit_64_set():
 
 def test_profile_table():
     assert iso8583.SLOTS_SIZE == 223  # every field's maximum length, MTI included
+    # MTI, bitmap, and every field with its length digits at its longest
+    assert iso8583.LONGEST == 4 + 8 + (223 - 4) + 2 * 2 + 3 * 4
     assert iso8583.field(4) == (4, "amount, transaction (minor units)", iso8583.FIXED, 12, iso8583.N)
     assert iso8583.field(63)[2:] == (iso8583.LLLVAR, 45, iso8583.ANS)
     assert iso8583.field(5) is None
