@@ -22,9 +22,10 @@ from micropos.romport import MOUNT_ROM
 from micropos.errors import LinkError, SetupError
 
 START_APP = "import board, app\napp.run(board, link=True)\n"
-# The firmware's heap in the emulator.  A full refund needs more than the 64 KB
-# an idle terminal fits in (see the README's figures and ``make bench``).
-DEFAULT_HEAP = "256k"
+# The firmware's heap in the emulator: the MicroPython heap of an ESP32 without
+# PSRAM, in which every test passes.  The 64 KB goal is not met yet: see the
+# README's figures and ``make bench``.
+DEFAULT_HEAP = "112k"
 
 
 class Transport(ABC):
