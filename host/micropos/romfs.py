@@ -1,10 +1,11 @@
 """The firmware as a ROMFS image: the bytecode a board runs in place from flash.
 
 Imported from a ROMFS, a module's bytecode and constant strings are used
-where they lie instead of being copied into the heap, as frozen modules are.
-That is what lets a refund fit the heap of an ESP32 without PSRAM.  The
-image format is MicroPython's own; mpremote writes it (``mpremote romfs
-deploy`` puts the same image on a board whose firmware has ROMFS).
+where they lie instead of being copied into the heap, as frozen modules are:
+the emulator's heap then holds what the firmware allocates, not its code.
+The image format is MicroPython's own, written by mpremote's writer; on a
+board whose MicroPython has ROMFS, ``mpremote romfs deploy`` installs such
+an image.
 """
 from __future__ import annotations
 
