@@ -70,7 +70,7 @@ def _refunds(flash: str) -> Callable[[str], bool]:
     """A refund of the first ``make run`` demo sale, typed as design.md lists the keys."""
     from micropos.acquirer.ledger import Ledger
     from micropos.acquirer.server import start_in_thread
-    from micropos.demo import DEMO_SALES, demo_rows
+    from micropos.demo import DEMO_SALES, demo_rows, refund_keys
 
     today = date.today()
     rrn, days_ago = DEMO_SALES[0][:2]
@@ -87,8 +87,7 @@ def _refunds(flash: str) -> Callable[[str], bool]:
                 try:
                     with Terminal(EmulatorTransport(heap=heap, env=env)) as term:
                         term.ready(timeout=10)
-                        term.press("FUNC", "3", *"123456", "ENTER", "ENTER", *rrn, "ENTER",
-                                   *sale_day.strftime("%m%d"), "ENTER", *"1234", "ENTER", "1", "ENTER")
+                        term.press(*refund_keys(rrn, sale_day, "1234"), "ENTER")
                         term.expect("APPROVED", 20)
                         term.press("CANCEL")
                         term.expect("FUNC: menu", 5)

@@ -16,12 +16,22 @@ from micropos.acquirer.rules import DEMO_MERCHANT_ID, DEMO_TERMINAL_ID
 from micropos.errors import MicroposError
 
 DEMO_PORT = 8583
+DEMO_PASSWORD = "123456"
 # (rrn, days ago, amount, card)
 DEMO_SALES = (
     ("612345678901", 1, "100.00", "6212345678901232"),
     ("612345678902", 2, "58.80", "4111111111111111"),
     ("612345678903", 3, "1234.56", "5555555555554444"),
 )
+
+
+def refund_keys(rrn: str, sale_day: date, amount_minor: str, reason: str = "1") -> list[str]:
+    """The keys of a reference-only refund, as design.md lists them, up to the confirm screen.
+
+    ``amount_minor`` is typed as is (``"1234"`` is 12.34); ENTER on the confirm screen sends.
+    """
+    return ["FUNC", "3", *DEMO_PASSWORD, "ENTER", "ENTER", *rrn, "ENTER", *sale_day.strftime("%m%d"), "ENTER",
+            *amount_minor, "ENTER", reason]
 
 
 def demo_rows(today: date) -> list[dict[str, str]]:

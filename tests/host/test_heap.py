@@ -39,7 +39,7 @@ def test_a_refund_leaves_nothing_behind_but_the_names_it_interned(tmp_path):
 
     from micropos.acquirer.ledger import Ledger
     from micropos.acquirer.server import start_in_thread
-    from micropos.demo import DEMO_SALES, demo_rows
+    from micropos.demo import DEMO_SALES, demo_rows, refund_keys
 
     today = date.today()
     db = tmp_path / "ledger.sqlite3"
@@ -52,9 +52,7 @@ def test_a_refund_leaves_nothing_behind_but_the_names_it_interned(tmp_path):
             term.expect("FUNC: menu")
             at_idle = [term.heap()[1]]
             for rrn, days_ago, *_ in DEMO_SALES[:2]:
-                sale_day = (today - timedelta(days=days_ago)).strftime("%m%d")
-                term.press("FUNC", "3", *"123456", "ENTER", "ENTER", *rrn, "ENTER", *sale_day, "ENTER",
-                           "1", "ENTER", "1", "ENTER")
+                term.press(*refund_keys(rrn, today - timedelta(days=days_ago), "1"), "ENTER")
                 term.expect("APPROVED", 20)
                 term.press("CANCEL")
                 term.expect("FUNC: menu")

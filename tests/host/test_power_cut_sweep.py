@@ -21,6 +21,7 @@ import pytest
 
 from micropos.acquirer.ledger import SEED_COLUMNS, Ledger
 from micropos.acquirer.server import start_in_thread
+from micropos.demo import refund_keys
 from micropos.errors import LinkError
 from micropos.journal_format import POWER_CUT_TRACES
 from micropos.log_export import from_flash_file
@@ -41,8 +42,7 @@ def _boot(flash: Path, acquirer: str, cut: tuple[int, bool] | None = None) -> Te
 
 
 def _refund(term: Terminal, rrn: str, day: date) -> None:
-    term.press("FUNC", "3", *"123456", "ENTER", "ENTER", *rrn, "ENTER", *day.strftime("%m%d"), "ENTER",
-               *AMOUNT.replace(".", ""), "ENTER", "1")
+    term.press(*refund_keys(rrn, day, AMOUNT.replace(".", "")))
     term.expect("ENTER: send")
     term.press("ENTER")
 
