@@ -45,7 +45,7 @@ def compile_tree(board: str, out: Path) -> list[Path]:
         else:
             dest = out / (Path(name).stem + ".mpy")
             if not dest.exists() or dest.stat().st_mtime < src.stat().st_mtime:
-                _compile(src, dest, Path(name).name)
+                _compile(src, dest, Path(name).stem)
         files.append(dest)
     return files
 
