@@ -14,58 +14,67 @@ from micropython import const
 
 # How a field's length is carried: the number of ASCII length digits before
 # the data (0 = fixed length, the table's length is the exact length).
-FIXED = const(0)
-LLVAR = const(2)
-LLLVAR = const(3)
+_FIXED = const(0)
 
-# What a field may contain.
-N = const(1)  # ASCII digits
-AN = const(2)  # letters and digits; space too, since approval codes come space-padded
-ANS = const(3)  # printable ASCII, 0x20..0x7E
-B = const(4)  # any byte
+# What a field may contain: the table's N, AN, ANS, B.
+_N = const(1)  # ASCII digits
+_AN = const(2)  # letters and digits; space too, since approval codes come space-padded
+_ANS = const(3)  # printable ASCII, 0x20..0x7E
+_B = const(4)  # any byte
+_CONTENTS = ("", "N", "AN", "ANS", "B")
 
 MAX_MESSAGE = const(2048)
-FRAME_HEADER = const(2)
-MTI_LENGTH = const(4)
-BITMAP_LENGTH = const(8)
 MAC_LENGTH = const(8)
-MAC_FIELD = const(64)
+_MTI_LENGTH = const(4)
+_BITMAP_LENGTH = const(8)
+_MAC_FIELD = const(64)
 _HEADER_END = const(12)  # MTI + bitmap
 _HIGHEST = const(64)
 
-# The profile, one line per field: number, name, length layout, max length, content.
+# The profile, one line per field: number, length layout, max length, content, name.
 # Field 0 is the MTI, checked by the same rules; bit 1 (secondary bitmap) is not used.
-_PROFILE = (
-    (0, "message type indicator", FIXED, 4, N),
-    (2, "primary account number", LLVAR, 19, N),
-    (3, "processing code", FIXED, 6, N),
-    (4, "amount, transaction (minor units)", FIXED, 12, N),
-    (7, "transmission date and time, UTC MMDDhhmmss", FIXED, 10, N),
-    (11, "system trace audit number", FIXED, 6, N),
-    (12, "local time hhmmss", FIXED, 6, N),
-    (13, "local date MMDD", FIXED, 4, N),
-    (14, "expiration date YYMM", FIXED, 4, N),
-    (22, "POS entry mode", FIXED, 3, N),
-    (25, "POS condition code", FIXED, 2, N),
-    (37, "retrieval reference number", FIXED, 12, AN),
-    (38, "approval code", FIXED, 6, AN),
-    (39, "response code", FIXED, 2, AN),
-    (41, "terminal ID", FIXED, 8, ANS),
-    (42, "merchant ID", FIXED, 15, ANS),
-    (49, "currency code, ISO 4217 numeric", FIXED, 3, N),
-    (53, "key serial number, hex", LLVAR, 24, ANS),
-    (60, "batch number", LLLVAR, 6, N),
-    (61, "original batch n6, STAN n6, date MMDD n4", LLLVAR, 16, ANS),
-    (62, "refund reason code", LLLVAR, 2, N),
-    (63, "settlement totals: 3 x (count n3, amount n12)", LLLVAR, 45, ANS),
-    (64, "message authentication code", FIXED, 8, B),
-)
+# Text rather than a tuple of tuples: it stays in flash, where 23 row tuples
+# and their names would take about 2.5 KB of RAM.
+_PROFILE = """\
+ 0  FIXED   4  N    message type indicator
+ 2  LLVAR  19  N    primary account number
+ 3  FIXED   6  N    processing code
+ 4  FIXED  12  N    amount, transaction (minor units)
+ 7  FIXED  10  N    transmission date and time, UTC MMDDhhmmss
+11  FIXED   6  N    system trace audit number
+12  FIXED   6  N    local time hhmmss
+13  FIXED   4  N    local date MMDD
+14  FIXED   4  N    expiration date YYMM
+22  FIXED   3  N    POS entry mode
+25  FIXED   2  N    POS condition code
+37  FIXED  12  AN   retrieval reference number
+38  FIXED   6  AN   approval code
+39  FIXED   2  AN   response code
+41  FIXED   8  ANS  terminal ID
+42  FIXED  15  ANS  merchant ID
+49  FIXED   3  N    currency code, ISO 4217 numeric
+53  LLVAR  24  ANS  key serial number, hex
+60  LLLVAR  6  N    batch number
+61  LLLVAR 16  ANS  original batch n6, STAN n6, date MMDD n4
+62  LLLVAR  2  N    refund reason code
+63  LLLVAR 45  ANS  settlement totals: 3 x (count n3, amount n12)
+64  FIXED   8  B    message authentication code
+"""
+
+
+def _parse(line):
+    """(number, name, layout, max length, content) of one line of the table."""
+    words = line.split(None, 4)
+    layout = words[1]
+    return (int(words[0]), words[4], _FIXED if layout == "FIXED" else layout.count("L"),
+            int(words[2]), _CONTENTS.index(words[3]))
+
 
 # The table folded into per-number lookups once, at import.
 _LAYOUT = bytearray(_HIGHEST + 1)
 _MAX = bytearray(_HIGHEST + 1)
 _CONTENT = bytearray(_HIGHEST + 1)  # 0 = not in the profile
-_SLOT = [0] * (_HIGHEST + 1)  # offset of the field's slot in Message._data
+_SLOT = bytearray(_HIGHEST + 1)  # offset of the field's slot in Message._data
 _FIELDS = bytearray()  # profile field numbers above 0, ascending
 
 
@@ -73,7 +82,8 @@ def _fold():
     """Fills the lookups; returns (slots size, longest message) of the profile."""
     slot_end = 0
     longest = _HEADER_END
-    for de, name, layout, most, content in _PROFILE:
+    for line in _PROFILE.splitlines():
+        de, name, layout, most, content = _parse(line)
         _LAYOUT[de] = layout
         _MAX[de] = most
         _CONTENT[de] = content
@@ -105,9 +115,9 @@ class DecodeError(ValueError):
 
 def field(de):
     """Field ``de``'s line of the profile (number, name, layout, max length, content), or None."""
-    for line in _PROFILE:
-        if line[0] == de:
-            return line
+    for line in _PROFILE.splitlines():
+        if int(line.split(None, 1)[0]) == de:
+            return _parse(line)
     return None
 
 
@@ -122,13 +132,13 @@ def _in_profile(de):
 def _check_content(error, de, buf, start, count):
     """Raises ``error`` unless ``count`` bytes of ``buf`` from ``start`` fit field ``de``'s content class."""
     content = _CONTENT[de]
-    if content == B:
+    if content == _B:
         return
     for i in range(start, start + count):
         c = buf[i]
-        if content == N:
+        if content == _N:
             ok = 0x30 <= c <= 0x39
-        elif content == AN:
+        elif content == _AN:
             ok = 0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A or c == 0x20
         else:
             ok = 0x20 <= c <= 0x7E
@@ -141,7 +151,7 @@ def _check_length(error, de, count):
     limit = _MAX[de]
     if count > limit:
         raise error("%s: %d %s, at most %d" % (_label(de), count, _UNITS[_CONTENT[de]], limit))
-    if _LAYOUT[de] == FIXED and count != limit:
+    if _LAYOUT[de] == _FIXED and count != limit:
         raise error("%s: %d %s, expected %d" % (_label(de), count, _UNITS[_CONTENT[de]], limit))
 
 
@@ -177,7 +187,7 @@ class Message:
     def __init__(self, mti=None):
         self._data = bytearray(SLOTS_SIZE)
         self._lengths = bytearray(_HIGHEST + 1)
-        self._bitmap = bytearray(BITMAP_LENGTH)  # the wire bitmap is the set of present fields
+        self._bitmap = bytearray(_BITMAP_LENGTH)  # the wire bitmap is the set of present fields
         self._has_mti = False
         if mti is not None:
             self.set(0, mti)
@@ -185,7 +195,7 @@ class Message:
     def clear(self):
         """Forgets the MTI and every field (the slots keep their stale bytes, unread)."""
         bitmap = self._bitmap
-        for i in range(BITMAP_LENGTH):
+        for i in range(_BITMAP_LENGTH):
             bitmap[i] = 0
         self._has_mti = False
 
@@ -204,7 +214,7 @@ class Message:
         slot = _SLOT[de]
         limit = _MAX[de]
         if isinstance(value, int):
-            if _CONTENT[de] != N:
+            if _CONTENT[de] != _N:
                 raise EncodeError("%s: an int is only for a numeric field" % _label(de))
             if value < 0:
                 raise EncodeError("%s: negative value %d" % (_label(de), value))
@@ -234,15 +244,6 @@ class Message:
         else:
             self._bitmap[(de - 1) >> 3] |= 0x80 >> ((de - 1) & 7)
 
-    def unset(self, de):
-        """Removes field ``de`` (no error when it was absent)."""
-        if not _in_profile(de):
-            raise EncodeError("%s: not in the profile" % _label(de))
-        if de == 0:
-            self._has_mti = False
-        else:
-            self._bitmap[(de - 1) >> 3] &= ~(0x80 >> ((de - 1) & 7)) & 0xFF
-
     def has(self, de):
         """Whether field ``de`` (0 = the MTI) is present."""
         if not _in_profile(de):
@@ -257,12 +258,6 @@ class Message:
             return None
         slot = _SLOT[de]
         return memoryview(self._data)[slot:slot + self._lengths[de]]
-
-    def get_int(self, de):
-        """Numeric field ``de`` as an int, or None when absent; no memoryview is made."""
-        if not self.has(de):
-            return None
-        return _read_digits(self._data, _SLOT[de], self._lengths[de])
 
     def get_str(self, de):
         """Field ``de`` as a new str (allocates: for display and logs), or None."""
@@ -284,19 +279,6 @@ class Message:
                 return False
         return True
 
-    def copy_from(self, other, de):
-        """Copies field ``de`` from ``other`` if it has it (a reversal repeats its request's fields)."""
-        if not other.has(de):
-            return
-        count = other._lengths[de]
-        slot = _SLOT[de]
-        mine = self._data
-        theirs = other._data
-        for i in range(slot, slot + count):
-            mine[i] = theirs[i]
-        self._lengths[de] = count
-        self._mark(de)
-
     # -- wire ------------------------------------------------------------------
 
     def encode(self, out, start=0, mac=None):
@@ -308,8 +290,8 @@ class Message:
         if not self._has_mti:
             raise EncodeError("MTI: not set")
         if mac is not None:
-            self._lengths[MAC_FIELD] = MAC_LENGTH
-            self._mark(MAC_FIELD)
+            self._lengths[_MAC_FIELD] = MAC_LENGTH
+            self._mark(_MAC_FIELD)
         capacity = len(out)
         data = self._data
         lengths = self._lengths
@@ -317,10 +299,10 @@ class Message:
         pos = start + _HEADER_END
         if pos > capacity:
             raise EncodeError("buffer of %d bytes too small" % capacity)
-        for i in range(MTI_LENGTH):
+        for i in range(_MTI_LENGTH):
             out[start + i] = data[i]
-        for i in range(BITMAP_LENGTH):
-            out[start + MTI_LENGTH + i] = bitmap[i]
+        for i in range(_BITMAP_LENGTH):
+            out[start + _MTI_LENGTH + i] = bitmap[i]
         for f in range(_FIELD_COUNT):
             de = _FIELDS[f]
             if not _bit_is_set(bitmap, 0, de):
@@ -340,16 +322,10 @@ class Message:
         if mac is not None:
             span, mac_at = mac_span(out, length, start)
             mac.mac8(span, memoryview(out)[mac_at:mac_at + MAC_LENGTH])
-            slot = _SLOT[MAC_FIELD]
+            slot = _SLOT[_MAC_FIELD]
             for i in range(MAC_LENGTH):
                 data[slot + i] = out[mac_at + i]
         return length
-
-    def encode_framed(self, out, mac=None):
-        """Encodes after a 2-byte length header at ``out[0:2]``; returns header + message length."""
-        length = self.encode(out, FRAME_HEADER, mac)
-        write_frame_header(out, length)
-        return FRAME_HEADER + length
 
     def decode(self, buf, length, start=0):
         """Parses the ``length`` bytes of ``buf`` from ``start`` into this message.
@@ -374,11 +350,11 @@ class Message:
         end = start + length
         data = self._data
         lengths = self._lengths
-        _check_content(DecodeError, 0, buf, start, MTI_LENGTH)
-        for i in range(MTI_LENGTH):
+        _check_content(DecodeError, 0, buf, start, _MTI_LENGTH)
+        for i in range(_MTI_LENGTH):
             data[i] = buf[start + i]
-        lengths[0] = MTI_LENGTH
-        bitmap_at = start + MTI_LENGTH
+        lengths[0] = _MTI_LENGTH
+        bitmap_at = start + _MTI_LENGTH
         if buf[bitmap_at] & 0x80:
             raise DecodeError("DE 1: secondary bitmap, not in the profile")
         for de in range(2, _HIGHEST + 1):
@@ -411,7 +387,7 @@ class Message:
         if pos != end:
             raise DecodeError("%d bytes after the last field" % (end - pos))
         bitmap = self._bitmap
-        for i in range(BITMAP_LENGTH):
+        for i in range(_BITMAP_LENGTH):
             bitmap[i] = buf[bitmap_at + i]
         self._has_mti = True
 
@@ -428,28 +404,7 @@ def mac_span(buf, length, start=0):
     a message that encode() wrote or decode() accepted.  Returns a memoryview
     into ``buf`` (no copy) and the MAC's offset in ``buf``.
     """
-    if length < _HEADER_END + MAC_LENGTH or not _bit_is_set(buf, start + MTI_LENGTH, MAC_FIELD):
+    if length < _HEADER_END + MAC_LENGTH or not _bit_is_set(buf, start + _MTI_LENGTH, _MAC_FIELD):
         raise DecodeError("DE 64: absent")
     mac_at = start + length - MAC_LENGTH
     return memoryview(buf)[start:mac_at], mac_at
-
-
-# -- framing -----------------------------------------------------------------
-
-
-def write_frame_header(buf, length):
-    """Writes the 2-byte big-endian length of a ``length``-byte message at ``buf[0:2]``."""
-    if not 0 < length <= MAX_MESSAGE:
-        raise EncodeError("frame length %d, expected 1..%d" % (length, MAX_MESSAGE))
-    buf[0] = length >> 8
-    buf[1] = length & 0xFF
-
-
-def read_frame_header(header):
-    """The message length a 2-byte header announces; DecodeError for 0 or above 2048."""
-    if len(header) < FRAME_HEADER:
-        raise DecodeError("frame header of %d bytes, expected %d" % (len(header), FRAME_HEADER))
-    length = (header[0] << 8) | header[1]
-    if not 0 < length <= MAX_MESSAGE:
-        raise DecodeError("frame length %d, expected 1..%d" % (length, MAX_MESSAGE))
-    return length
