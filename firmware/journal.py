@@ -15,6 +15,7 @@ The device is anything with the block protocol of esp32.Partition:
 readblocks(block, buf, offset), writeblocks(block, buf, offset) (program, no
 erase), ioctl(4|5|6, arg).
 """
+from array import array
 import struct
 from micropython import const
 
@@ -305,10 +306,10 @@ class Journal:
         self._win = bytearray(_WINDOW)
         self._rec = bytearray(_MAX_RECORD + 1)
         self._first_batch = first_batch
-        # per sector: generation (0 = free), seq and batch at opening, oldest unresolved seq at opening
-        self._gen = [0] * self._count
-        self._first_seq = [0] * self._count
-        self._open_batch = [0] * self._count
+        # per sector: generation (0 = free), seq and batch at opening; 32-bit arrays, not lists of ints
+        self._gen = array("I", bytes(4 * self._count))
+        self._first_seq = array("I", bytes(4 * self._count))
+        self._open_batch = array("I", bytes(4 * self._count))
         self._recover()
 
     # --- public API ----------------------------------------------------------
