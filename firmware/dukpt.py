@@ -20,19 +20,15 @@ _MODE_ECB = const(1)
 _COUNTER_BYTES = const(4)
 # A counter with more one-bits than this would need more derivation steps than the
 # standard allows; such counters are never used.
-MAX_ONE_BITS = const(16)
+_MAX_ONE_BITS = const(16)
 
-# Key usage indicators (derivation data bytes 2-3), X9.24-3-2017 section 6.3.2.
-KEY_USAGE_KEY_ENCRYPTION = const(0x0002)
-KEY_USAGE_PIN_ENCRYPTION = const(0x1000)
-KEY_USAGE_MAC_GENERATION = const(0x2000)
-KEY_USAGE_MAC_VERIFICATION = const(0x2001)
-KEY_USAGE_MAC_BOTH_WAYS = const(0x2002)
-KEY_USAGE_DATA_ENCRYPT = const(0x3000)
-KEY_USAGE_DATA_DECRYPT = const(0x3001)
-KEY_USAGE_DATA_BOTH_WAYS = const(0x3002)
-KEY_USAGE_KEY_DERIVATION = const(0x8000)
-KEY_USAGE_INITIAL_KEY = const(0x8001)
+# Key usage indicators (derivation data bytes 2-3), X9.24-3-2017 section 6.3.2:
+# the two this terminal derives.  The others (0x0002 key encryption, 0x1000 PIN,
+# 0x2000/0x2001 MAC one way, 0x300x data, 0x8001 initial key) are for other
+# devices; the tests check them against the published vectors through
+# ``working_key``.
+_KEY_USAGE_MAC_BOTH_WAYS = const(0x2002)
+_KEY_USAGE_KEY_DERIVATION = const(0x8000)
 
 # Derivation data layout: version, key block counter, usage (2), algorithm (2),
 # key length in bits (2), then 8 bytes that identify the key being derived.
@@ -62,22 +58,7 @@ def one_bits(counter):
 
 def is_valid_counter(counter):
     """True for counters the standard allows: 1..2^32-1 with at most 16 one-bits."""
-    return 0 < counter and (counter >> 32) == 0 and one_bits(counter) <= MAX_ONE_BITS
-
-
-def next_counter(counter):
-    """The next valid counter after ``counter``; raises CounterExhaustedError past the last.
-
-    Counters with more than 16 one-bits are skipped.  Adding the lowest set bit jumps
-    over every value that keeps all of the current high bits and adds more below them,
-    so this loop runs at most 32 times.
-    """
-    counter += 1
-    while one_bits(counter) > MAX_ONE_BITS:
-        counter += counter & -counter
-    if counter >> 32:
-        raise CounterExhaustedError("DUKPT transaction counter exhausted; load a new initial key")
-    return counter
+    return 0 < counter and (counter >> 32) == 0 and one_bits(counter) <= _MAX_ONE_BITS
 
 
 def counter_at(index):
@@ -96,7 +77,7 @@ def counter_at(index):
         # valid values that keep the bits chosen so far and leave this one 0
         below = 0
         ways = 1  # C(bit, k), for k = 0, 1, ...
-        for k in range(MAX_ONE_BITS - ones + 1):
+        for k in range(_MAX_ONE_BITS - ones + 1):
             if k > bit:
                 break
             below += ways
@@ -105,7 +86,7 @@ def counter_at(index):
             index -= below
             counter |= 1 << bit
             ones += 1
-    if ones > MAX_ONE_BITS or index:
+    if ones > _MAX_ONE_BITS or index:
         raise CounterExhaustedError("DUKPT transaction counter exhausted; load a new initial key")
     return counter
 
@@ -125,16 +106,6 @@ def _set_header(data, usage):
     data[5] = _DD_ALGORITHM_AES128 & 0xFF
     data[6] = _DD_LENGTH_AES128 >> 8
     data[7] = _DD_LENGTH_AES128 & 0xFF
-
-
-def initial_key(bdk, initial_key_id):
-    """Initial key from an AES-128 BDK: the acquirer's job, here so tests can check the chain."""
-    if len(bdk) != _KEY_LEN or len(initial_key_id) != _KEY_ID_LEN:
-        raise ValueError("BDK must be 16 bytes and initial key ID 8 bytes")
-    data = bytearray(_KEY_LEN)
-    _set_header(data, KEY_USAGE_INITIAL_KEY)
-    data[_DD_ID:] = initial_key_id
-    return cryptolib.aes(bdk, _MODE_ECB).encrypt(data)
 
 
 class Dukpt:
@@ -159,7 +130,7 @@ class Dukpt:
         return out
 
     def working_key(self, counter, key_usage, out=None):
-        """AES-128 working key of ``key_usage`` (a KEY_USAGE_* value) for ``counter``."""
+        """AES-128 working key of ``key_usage`` (an X9.24-3 key usage indicator, e.g. 0x2002) for ``counter``."""
         if out is None:
             out = bytearray(_KEY_LEN)
         self._derive_transaction_key(counter)
@@ -172,7 +143,7 @@ class Dukpt:
 
     def mac_key(self, counter, out=None):
         """The "message authentication, both ways" key for ``counter``, used with cmac.Cmac."""
-        return self.working_key(counter, KEY_USAGE_MAC_BOTH_WAYS, out)
+        return self.working_key(counter, _KEY_USAGE_MAC_BOTH_WAYS, out)
 
     def ksn(self, counter, out=None):
         """The 12-byte KSN: initial key ID followed by the counter, big-endian."""
@@ -210,7 +181,7 @@ class Dukpt:
         for i in range(_COUNTER_BYTES):
             walk[i] = (counter >> (8 * (_COUNTER_BYTES - 1 - i))) & 0xFF
         data = self._data
-        _set_header(data, KEY_USAGE_KEY_DERIVATION)
+        _set_header(data, _KEY_USAGE_KEY_DERIVATION)
         # Bytes 8-11: the key ID's rightmost 4 bytes; 12-15: the working counter, from 0.
         key_id = self.initial_key_id
         for i in range(4):
