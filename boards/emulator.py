@@ -15,6 +15,7 @@ MICROPOS_CUT_HALF=1 (that write is half applied).
 """
 import os
 import time
+from micropython import const
 
 from ssd1306 import SSD1306_I2C
 from sim_ssd1306 import SimulatedI2C, SimulatedSSD1306
@@ -24,19 +25,18 @@ from sim_printer import ReceiptFile
 NAME = "emulator"
 
 # Flash layout, as on the ESP32 board: LittleFS "vfs", then the raw "journal".
-FLASH_BLOCKS = 128          # 512 KB image
-VFS_BLOCKS = 64             # 256 KB
-JOURNAL_BLOCKS = FLASH_BLOCKS - VFS_BLOCKS
+_FLASH_BLOCKS = const(128)  # 512 KB image
+_VFS_BLOCKS = const(64)  # 256 KB
 
 FLASH_IMAGE = os.getenv("MICROPOS_FLASH") or "flash.img"
-flash = FileFlash(FLASH_IMAGE, FLASH_BLOCKS)
-vfs_partition = flash.partition(0, VFS_BLOCKS)
+flash = FileFlash(FLASH_IMAGE, _FLASH_BLOCKS)
+vfs_partition = flash.partition(0, _VFS_BLOCKS)
 # MICROPOS_JOURNAL_SECTORS=N gives the journal only N sectors (tests fill it quickly)
-journal_partition = flash.partition(VFS_BLOCKS, int(os.getenv("MICROPOS_JOURNAL_SECTORS") or JOURNAL_BLOCKS))
+journal_partition = flash.partition(_VFS_BLOCKS, int(os.getenv("MICROPOS_JOURNAL_SECTORS") or _FLASH_BLOCKS - _VFS_BLOCKS))
 if os.getenv("MICROPOS_CUT_AFTER_WRITES"):
     flash.cut_after(int(os.getenv("MICROPOS_CUT_AFTER_WRITES")), half=os.getenv("MICROPOS_CUT_HALF") == "1")
 
-DISPLAY_I2C_ADDR = 0x3C
+_DISPLAY_I2C_ADDR = const(0x3C)
 
 if os.getenv("MICROPOS_ACQUIRER"):
     _host, _port = os.getenv("MICROPOS_ACQUIRER").rsplit(":", 1)
@@ -49,8 +49,8 @@ UTC_OFFSET_MIN = (time.mktime(time.localtime(_now)) - time.mktime(time.gmtime(_n
 del _now
 
 panel = SimulatedSSD1306(128, 64)
-i2c = SimulatedI2C({DISPLAY_I2C_ADDR: panel})
-display = SSD1306_I2C(i2c, DISPLAY_I2C_ADDR, 128, 64)
+i2c = SimulatedI2C({_DISPLAY_I2C_ADDR: panel})
+display = SSD1306_I2C(i2c, _DISPLAY_I2C_ADDR, 128, 64)
 
 
 def make_keypad(queue):

@@ -21,7 +21,7 @@ BLOCK_SIZE = 4096
 def emulator_journal_span() -> tuple[int, int]:
     """(offset, length) of the journal partition in an emulator flash image, from boards/emulator.py."""
     source = (paths.BOARDS / "emulator.py").read_text()
-    blocks = {name: int(value) for name, value in re.findall(r"^(FLASH_BLOCKS|VFS_BLOCKS) = (\d+)", source, re.M)}
+    blocks = {name: int(value) for name, value in re.findall(r"^_?(FLASH_BLOCKS|VFS_BLOCKS) = (?:const\()?(\d+)", source, re.M)}
     return blocks["VFS_BLOCKS"] * BLOCK_SIZE, (blocks["FLASH_BLOCKS"] - blocks["VFS_BLOCKS"]) * BLOCK_SIZE
 
 
