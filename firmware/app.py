@@ -37,7 +37,7 @@ FLOWS = {
 }
 # Loaded only while a flow runs: its screens until it sends, the wire until idle.
 UI_MODULES = ("sale", "void", "refund", "history", "settle", "settings", "steps", "flow", "card", "journal")
-WIRE_MODULES = ("exchange", "wire", "receipt", "iso8583", "dukpt", "cmac", "hostconn")
+WIRE_MODULES = ("exchange", "link", "wire", "receipt", "iso8583", "dukpt", "cmac", "hostconn")
 
 
 class App:
@@ -82,6 +82,11 @@ class App:
                 raise OSError("no journal partition on this board: flash with make flash")
             self._journal = journal.Journal(partition)
         return self._journal
+
+    def close_journal(self):
+        """Drops the journal and its code while something else needs the room; the next use reopens it."""
+        self._journal = None
+        self.unload(("journal",))
 
     def start_flow(self, name):
         module, function = self.flows[name]

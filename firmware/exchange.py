@@ -14,25 +14,40 @@ The order is what makes a power cut or a dead network harmless:
 No response, or a rejected one, journals a reversal before the screen says
 so.  At boot, a transaction journalled without an outcome gets its reversal
 journalled and sent (``recover``).
+
+Memory: the journal, the link (codec, DUKPT, CMAC, connection) and the
+receipt each take their turn in the heap: the journal is closed while a
+message is on the wire, and the link's modules are unloaded after it.
 """
 from micropython import const
 import time
 
 import clock
-import cmac
-import dukpt
-import hostconn
-import iso8583
 import kinds
-import wire
 from ui import Screen, Notice, money
 
 _STAN_MODULUS = const(999999)  # STAN is n6 and never 0
-_KEY_LEN = const(16)
+
+# DE 39 of a reversal: why the request is reversed
+REASON_NO_RESPONSE = const(98)
+REASON_REJECTED = const(6)
+
+# What one message needs loaded, and only while it is on the wire.
+_LINK_MODULES = ("link", "wire", "iso8583", "dukpt", "cmac", "hostconn")
 
 
-class Rejected(Exception):
-    """A response that does not answer the request or whose MAC fails: treated as none."""
+class Job:
+    """One request to build: the transaction and what the journal does not keep."""
+
+    def __init__(self, kind, txn):
+        self.kind = kind  # what is sent: txn.type, or REVERSAL with txn the reversed request
+        self.txn = txn
+        self.ksn_hex = ""
+        self.pan = ""  # the full PAN, for the request itself only
+        self.expiry = ""
+        self.original = None  # the sale a void cancels (its batch and STAN go in DE 61)
+        self.reversal_reason = REASON_NO_RESPONSE
+        self.totals = ""  # DE 63 of a settlement
 
 
 def stan_for(seq):
@@ -79,55 +94,10 @@ def result(app, title_key, *lines):
     return Notice(app, rows)
 
 
-class Link:
-    """Codec buffers, DUKPT and the connection, made for one send and dropped after."""
-
-    def __init__(self, app, progress):
-        config = app.config
-        self.config = config
-        self.progress = progress
-        self.conn = hostconn.HostConnection(config, iso8583.LONGEST)
-        self.tx = bytearray(iso8583.LONGEST)  # the profile's longest message, not the 2 KB the framing allows
-        self.request = iso8583.Message()
-        self.response = iso8583.Message()
-        self.dukpt = dukpt.Dukpt(app.initial_key, app.initial_key_id)
-        self.key = bytearray(_KEY_LEN)
-        self.ksn = bytearray(24)
-        self.mac = None
-        self.network_up = getattr(app.board, "network_up", None)  # a board with WiFi brings it up first
-
-    async def exchange(self, job, seq):
-        """Sends ``job`` under the KSN of journal seq ``seq``; returns the verified response."""
-        if self.network_up is not None and not await self.network_up(self.config):
-            raise hostconn.ConnectFailed("no network")
-        counter = dukpt.counter_at(seq)
-        job.ksn_hex = self.dukpt.ksn_hex(counter, self.ksn)
-        wire.fill(self.request, job, self.config)
-        self.dukpt.mac_key(counter, self.key)
-        if self.mac is None:
-            self.mac = cmac.Cmac(self.key)
-        else:
-            self.mac.rekey(self.key)
-        length = self.request.encode(self.tx, 0, self.mac)
-        got = await self.conn.exchange(self.tx, length, self.progress.set_stage)
-        rx = self.conn.rx
-        try:
-            self.response.decode(rx, got)
-            span, mac_at = iso8583.mac_span(rx, got)
-        except iso8583.DecodeError as exc:
-            raise Rejected(str(exc))
-        if not wire.answers(self.request, self.response):
-            raise Rejected("not the answer to the request")
-        if not self.mac.verify8(span, memoryview(rx)[mac_at:mac_at + iso8583.MAC_LENGTH]):
-            raise Rejected("response MAC does not verify")
-        return self.response
-
-
 def _reversal_of(txn, reason):
-    import journal
-    return journal.Txn(type=kinds.REVERSAL, amount=txn.amount, currency=txn.currency, stan=txn.stan,
-                       time=txn.time, pan=txn.pan, entry=txn.entry, reason=reason, orig_rrn=txn.orig_rrn,
-                       orig_date=txn.orig_date)
+    return kinds.Txn(type=kinds.REVERSAL, amount=txn.amount, currency=txn.currency, stan=txn.stan,
+                     time=txn.time, pan=txn.pan, entry=txn.entry, reason=reason, orig_rrn=txn.orig_rrn,
+                     orig_date=txn.orig_date)
 
 
 def owe_reversal(app, txn, reason):
@@ -160,17 +130,25 @@ def queue_lost_reversals(app):
         elif txn.type == kinds.SETTLEMENT:
             journal.set_outcome(txn.seq, kinds.FAILED)  # nothing to undo: settling again is harmless
         elif not any(_reverses(other, txn) for other in pending):
-            journal.append_pending(_reversal_of(txn, wire.REASON_NO_RESPONSE))
+            journal.append_pending(_reversal_of(txn, REASON_NO_RESPONSE))
             owed += 1
     app.reversals_owed = owed
     return owed
 
 
-async def deliver_reversals(app, link):
-    """Sends every reversal owed, oldest first; False when one could not be delivered."""
+async def _send_one(app, job, seq, progress):
+    """One message on the wire, with the journal closed meanwhile: see ``link.send``."""
+    app.close_journal()
+    import link
+    outcome = await link.send(app, job, seq, progress)
+    link = None
+    app.unload(_LINK_MODULES)
+    return outcome
+
+
+def _next_reversal(app):
+    """(reversal seq, the request it reverses) of the oldest reversal owed, or None."""
     journal = app.journal()
-    if not app.reversals_owed:
-        return True
     for reversal in journal.pending_without_outcome():
         if reversal.type != kinds.REVERSAL:
             continue
@@ -179,76 +157,93 @@ async def deliver_reversals(app, link):
             journal.set_outcome(reversal.seq, kinds.FAILED)
             app.reversals_owed -= 1
             continue
-        job = wire.Job(kinds.REVERSAL, original, "")
+        job = Job(kinds.REVERSAL, original)
         job.reversal_reason = reversal.reason
         if original.type == kinds.VOID:
             from history import find_sale
             job.original = find_sale(journal, original.orig_rrn)
-        try:
-            response = await link.exchange(job, reversal.seq)
-        except (hostconn.ConnectFailed, hostconn.NoResponse, Rejected):
+        return reversal.seq, job
+    return None
+
+
+async def deliver_reversals(app, progress):
+    """Sends every reversal owed, oldest first; False when one could not be delivered."""
+    while app.reversals_owed:
+        owed = _next_reversal(app)
+        if owed is None:
+            break
+        seq, job = owed
+        failure, code, rrn, _ = await _send_one(app, job, seq, progress)
+        if failure is not None or code != "00":
             return False
-        code = response.get_str(39) or ""
-        if code != "00":
-            return False
-        if original.status == kinds.PENDING:
-            journal.set_outcome(original.seq, kinds.REVERSED)
-        journal.set_outcome(reversal.seq, kinds.APPROVED, response.get_str(37) or "", "", code)
+        journal = app.journal()
+        if job.txn.status == kinds.PENDING:
+            journal.set_outcome(job.txn.seq, kinds.REVERSED)
+        journal.set_outcome(seq, kinds.APPROVED, rrn, "", code)
         app.reversals_owed -= 1
     return True
 
 
-async def send(app, draft, progress):
-    """The whole send of one transaction; returns the result screen."""
+def _journal_pending(app, job):
+    """Write-ahead: journals the job's transaction as pending; its seq, or None when the journal is full."""
     import journal as journal_module
-    link = Link(app, progress)
     journal = app.journal()
-    title = progress.title
-    if not await deliver_reversals(app, link):
-        return result(app, title, app.t("reversal_first"), app.t("host_unreachable"), "",
-                      app.t("nothing_sent"))
-    config = app.config
-    txn = journal_module.Txn(type=draft.type, amount=draft.amount, currency=config.currency,
-                             stan=stan_for(journal.next_seq), time=clock.now(), pan=draft.pan, entry=draft.entry,
-                             reason=draft.reason, orig_rrn=draft.orig_rrn, orig_date=draft.orig_date)
-    job = wire.Job(draft.type, txn, "")
-    if draft.type == kinds.SETTLEMENT:
+    txn = job.txn
+    txn.stan = stan_for(journal.next_seq)
+    txn.time = clock.now()
+    if txn.type == kinds.SETTLEMENT:
+        import wire
         job.totals = wire.totals_field(journal.totals())
     try:
-        seq = journal.append_pending(txn)
+        return journal.append_pending(txn)
     except journal_module.JournalFull:
-        return result(app, title, app.t("journal_full"), app.t("settle_first"))
-    job.pan, job.expiry, job.original = draft.pan, draft.expiry, draft.original
-    draft.pan = draft.expiry = ""
-    try:
-        response = await link.exchange(job, seq)
-    except hostconn.ConnectFailed:
-        journal.set_outcome(seq, kinds.FAILED)
-        return result(app, title, app.t("no_connect"), app.t("nothing_sent"))
-    except hostconn.NoResponse:
-        owe_reversal(app, txn, wire.REASON_NO_RESPONSE)
-        return result(app, title, app.t("host_timeout"), app.t("reversal_pending"))
-    except Rejected:
-        owe_reversal(app, txn, wire.REASON_REJECTED)
-        return result(app, title, app.t("bad_response"), app.t("reversal_pending"))
-    job.pan = job.expiry = ""
-    code = response.get_str(39) or ""
-    rrn = response.get_str(37) or ""
-    auth = (response.get_str(38) or "").strip()
+        return None
+
+
+def _journal_outcome(app, txn, seq, code, rrn, auth):
+    """Journals the response's outcome, then closes the journal to leave the receipt the room."""
+    journal = app.journal()
     status = kinds.APPROVED if code == "00" else kinds.DECLINED
     journal.set_outcome(seq, status, rrn, auth, code)
     txn.status, txn.rrn, txn.auth_code, txn.response_code = status, rrn, auth, code
-    if draft.type == kinds.SETTLEMENT and status == kinds.APPROVED:
+    if txn.type == kinds.SETTLEMENT and status == kinds.APPROVED:
         journal.mark_settled(txn.batch)
+    app.close_journal()
+
+
+async def send(app, job, progress):
+    """The whole send of one transaction; returns the result screen.
+
+    Each part loads only what it needs: the journal to write ahead, the
+    link for the message, the journal again for the outcome, then the receipt.
+    """
+    title = progress.title
+    if not await deliver_reversals(app, progress):
+        return result(app, title, app.t("reversal_first"), app.t("host_unreachable"), "",
+                      app.t("nothing_sent"))
+    seq = _journal_pending(app, job)
+    if seq is None:
+        return result(app, title, app.t("journal_full"), app.t("settle_first"))
+    txn = job.txn
+    failure, code, rrn, auth = await _send_one(app, job, seq, progress)
+    job.pan = job.expiry = ""
+    if failure == "no_connect":
+        app.journal().set_outcome(seq, kinds.FAILED)
+        return result(app, title, app.t("no_connect"), app.t("nothing_sent"))
+    if failure is not None:
+        reason = REASON_NO_RESPONSE if failure == "host_timeout" else REASON_REJECTED
+        owe_reversal(app, txn, reason)
+        return result(app, title, app.t(failure), app.t("reversal_pending"))
+    _journal_outcome(app, txn, seq, code, rrn, auth)
     words = app.t("rc_" + code)
     if words == "rc_" + code:
         words = app.t("rc_other") % code
-    if status != kinds.APPROVED:
+    if txn.status != kinds.APPROVED:
         return result(app, title, words, "", "%s %s" % (app.t("rrn"), rrn) if rrn else "")
     lines = [words, "%s %s" % (app.t("rrn"), rrn)]
     if auth:
         lines.append("%s %s" % (app.t("auth"), auth))
-    if draft.type == kinds.SETTLEMENT:
+    if txn.type == kinds.SETTLEMENT:
         lines.append(app.t("settled"))
     else:
         lines.append("%s %s" % (app.t("amount"), money(txn.amount)))
@@ -258,9 +253,9 @@ async def send(app, draft, progress):
     return result(app, title, *lines)
 
 
-async def _run(app, draft, progress):
+async def _run(app, job, progress):
     try:
-        screen = await send(app, draft, progress)
+        screen = await send(app, job, progress)
     except Exception as exc:  # the terminal must come back to the merchant, whatever broke
         import sys
         sys.print_exception(exc)
@@ -271,16 +266,21 @@ async def _run(app, draft, progress):
 def start(flow):
     """The send step of a flow: the progress screen, with the send running behind it."""
     app = flow.app
+    draft = flow.draft
+    txn = kinds.Txn(type=draft.type, amount=draft.amount, currency=app.config.currency, pan=draft.pan,
+                    entry=draft.entry, reason=draft.reason, orig_rrn=draft.orig_rrn, orig_date=draft.orig_date)
+    job = Job(draft.type, txn)
+    job.pan, job.expiry, job.original = draft.pan, draft.expiry, draft.original
+    draft.pan = draft.expiry = ""
     progress = Progress(app, flow.title)
-    app.run_behind(_run(app, flow.draft, progress))
+    app.run_behind(_run(app, job, progress))
     app.go(progress)
     app.unload(app.ui_modules)  # the entry screens are done with: room for the wire
     return progress
 
 
 async def _recover(app, progress):
-    link = Link(app, progress)
-    if await deliver_reversals(app, link):
+    if await deliver_reversals(app, progress):
         app.home()
     else:
         app.go(result(app, "reversal", app.t("host_unreachable"), app.t("reversal_pending")))

@@ -34,7 +34,7 @@ except ImportError:  # a port built without binascii.crc32: the same CRC, bit by
 
 # --- transaction vocabulary (the numbers are what the records store) --------
 from kinds import (SALE, REFUND, VOID, REVERSAL, SETTLEMENT, TYPE_NAMES, PENDING, APPROVED, DECLINED, FAILED,
-                   REVERSED, STATUS_NAMES, ENTRY_NONE, ENTRY_KEYED, ENTRY_SWIPE, ENTRY_CONTACTLESS)
+                   REVERSED, STATUS_NAMES, ENTRY_NONE, ENTRY_KEYED, ENTRY_SWIPE, ENTRY_CONTACTLESS, Txn)
 
 # marks: journal events that are not transactions
 MARK_SETTLED = const(1)  # value = the batch that was closed
@@ -70,37 +70,6 @@ class JournalFull(Exception):
 
 class JournalError(Exception):
     """The journal was used wrongly (unknown seq, bad batch...)."""
-
-
-class Txn:
-    """One transaction as the journal knows it: what was sent, and its latest outcome.
-
-    `pan` given to append_pending may be the full PAN: only its first 6 and
-    last 4 digits and its length are stored; read back it is masked.
-    """
-
-    def __init__(self, type=SALE, amount=0, currency=156, stan=0, time=0, pan="", entry=ENTRY_NONE, reason=0,
-                 orig_rrn="", orig_date=0):
-        self.seq = 0
-        self.type = type
-        self.amount = amount
-        self.currency = currency
-        self.stan = stan
-        self.time = time
-        self.pan = pan
-        self.entry = entry
-        self.reason = reason
-        self.orig_rrn = orig_rrn
-        self.orig_date = orig_date  # MMDD as a number, 0 when unknown
-        self.batch = 0
-        self.status = PENDING
-        self.rrn = ""
-        self.auth_code = ""
-        self.response_code = ""
-
-    def __repr__(self):
-        return "Txn(seq={}, {} {} {} amount={} stan={} rrn={!r})".format(
-            self.seq, TYPE_NAMES[self.type], STATUS_NAMES[self.status], self.pan, self.amount, self.stan, self.rrn)
 
 
 # --- small codecs, writing into caller's buffers -----------------------------
