@@ -37,7 +37,7 @@ FLOWS = {
 }
 # Loaded only while a flow runs: its screens until it sends, the wire until idle.
 UI_MODULES = ("sale", "void", "refund", "history", "settle", "settings", "steps", "flow", "card", "journal")
-WIRE_MODULES = ("exchange", "link", "wire", "receipt", "iso8583", "dukpt", "cmac", "hostconn")
+WIRE_MODULES = ("exchange", "reversals", "link", "wire", "receipt", "iso8583", "dukpt", "cmac", "hostconn")
 
 
 class App:
@@ -182,8 +182,8 @@ async def main(board, link=False):
     asyncio.create_task(app.run_jobs())
     if board.journal_partition is not None:
         if app.journal().pending_without_outcome():
-            import exchange
-            exchange.recover(app)
+            import reversals
+            reversals.recover(app)
         else:
             app.home()
     keypad = board.make_keypad(app.queue)

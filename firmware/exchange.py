@@ -13,7 +13,7 @@ The order is what makes a power cut or a dead network harmless:
 5. the outcome is journalled, then shown and printed.
 No response, or a rejected one, journals a reversal before the screen says
 so.  At boot, a transaction journalled without an outcome gets its reversal
-journalled and sent (``recover``).
+journalled and sent (``reversals.recover``).
 
 Memory: the journal, the link (codec, DUKPT, CMAC, connection) and the
 receipt each take their turn in the heap: the journal is closed while a
@@ -94,49 +94,7 @@ def result(app, title_key, *lines):
     return Notice(app, rows)
 
 
-def _reversal_of(txn, reason):
-    return kinds.Txn(type=kinds.REVERSAL, amount=txn.amount, currency=txn.currency, stan=txn.stan,
-                     time=txn.time, pan=txn.pan, entry=txn.entry, reason=reason, orig_rrn=txn.orig_rrn,
-                     orig_date=txn.orig_date)
-
-
-def owe_reversal(app, txn, reason):
-    """Journals that ``txn`` must be reversed; it is sent before the next transaction."""
-    app.journal().append_pending(_reversal_of(txn, reason))
-    app.reversals_owed += 1
-
-
-def _reverses(reversal, txn):
-    """Whether journalled ``reversal`` is the one for request ``txn``: it repeats its STAN and DE 7 time."""
-    return reversal.type == kinds.REVERSAL and txn.type != kinds.REVERSAL and reversal.seq > txn.seq \
-        and reversal.stan == txn.stan and reversal.time == txn.time
-
-
-def _reversed_request(journal, reversal):
-    for txn in journal.history():
-        if _reverses(reversal, txn):
-            return txn
-    return None
-
-
-def queue_lost_reversals(app):
-    """Journals a reversal for each transaction a power cut left without outcome; returns how many are owed."""
-    journal = app.journal()
-    pending = journal.pending_without_outcome()
-    owed = 0
-    for txn in pending:
-        if txn.type == kinds.REVERSAL:
-            owed += 1
-        elif txn.type == kinds.SETTLEMENT:
-            journal.set_outcome(txn.seq, kinds.FAILED)  # nothing to undo: settling again is harmless
-        elif not any(_reverses(other, txn) for other in pending):
-            journal.append_pending(_reversal_of(txn, REASON_NO_RESPONSE))
-            owed += 1
-    app.reversals_owed = owed
-    return owed
-
-
-async def _send_one(app, job, seq, progress):
+async def send_one(app, job, seq, progress):
     """One message on the wire, with the journal closed meanwhile: see ``link.send``."""
     app.close_journal()
     import link
@@ -144,44 +102,6 @@ async def _send_one(app, job, seq, progress):
     link = None
     app.unload(_LINK_MODULES)
     return outcome
-
-
-def _next_reversal(app):
-    """(reversal seq, the request it reverses) of the oldest reversal owed, or None."""
-    journal = app.journal()
-    for reversal in journal.pending_without_outcome():
-        if reversal.type != kinds.REVERSAL:
-            continue
-        original = _reversed_request(journal, reversal)
-        if original is None:  # its request is gone from the journal: nothing left to rebuild
-            journal.set_outcome(reversal.seq, kinds.FAILED)
-            app.reversals_owed -= 1
-            continue
-        job = Job(kinds.REVERSAL, original)
-        job.reversal_reason = reversal.reason
-        if original.type == kinds.VOID:
-            from history import find_sale
-            job.original = find_sale(journal, original.orig_rrn)
-        return reversal.seq, job
-    return None
-
-
-async def deliver_reversals(app, progress):
-    """Sends every reversal owed, oldest first; False when one could not be delivered."""
-    while app.reversals_owed:
-        owed = _next_reversal(app)
-        if owed is None:
-            break
-        seq, job = owed
-        failure, code, rrn, _ = await _send_one(app, job, seq, progress)
-        if failure is not None or code != "00":
-            return False
-        journal = app.journal()
-        if job.txn.status == kinds.PENDING:
-            journal.set_outcome(job.txn.seq, kinds.REVERSED)
-        journal.set_outcome(seq, kinds.APPROVED, rrn, "", code)
-        app.reversals_owed -= 1
-    return True
 
 
 def _journal_pending(app, job):
@@ -218,21 +138,23 @@ async def send(app, job, progress):
     link for the message, the journal again for the outcome, then the receipt.
     """
     title = progress.title
-    if not await deliver_reversals(app, progress):
-        return result(app, title, app.t("reversal_first"), app.t("host_unreachable"), "",
-                      app.t("nothing_sent"))
+    if app.reversals_owed:
+        import reversals
+        if not await reversals.deliver(app, progress):
+            return result(app, title, app.t("reversal_first"), app.t("host_unreachable"), "",
+                          app.t("nothing_sent"))
     seq = _journal_pending(app, job)
     if seq is None:
         return result(app, title, app.t("journal_full"), app.t("settle_first"))
     txn = job.txn
-    failure, code, rrn, auth = await _send_one(app, job, seq, progress)
+    failure, code, rrn, auth = await send_one(app, job, seq, progress)
     job.pan = job.expiry = ""
     if failure == "no_connect":
         app.journal().set_outcome(seq, kinds.FAILED)
         return result(app, title, app.t("no_connect"), app.t("nothing_sent"))
     if failure is not None:
-        reason = REASON_NO_RESPONSE if failure == "host_timeout" else REASON_REJECTED
-        owe_reversal(app, txn, reason)
+        import reversals
+        reversals.owe(app, txn, REASON_NO_RESPONSE if failure == "host_timeout" else REASON_REJECTED)
         return result(app, title, app.t(failure), app.t("reversal_pending"))
     _journal_outcome(app, txn, seq, code, rrn, auth)
     words = app.t("rc_" + code)
@@ -277,18 +199,3 @@ def start(flow):
     app.go(progress)
     app.unload(app.ui_modules)  # the entry screens are done with: room for the wire
     return progress
-
-
-async def _recover(app, progress):
-    if await deliver_reversals(app, progress):
-        app.home()
-    else:
-        app.go(result(app, "reversal", app.t("host_unreachable"), app.t("reversal_pending")))
-
-
-def recover(app):
-    """At boot: reversals for transactions a power cut interrupted, journalled and sent before anything else."""
-    if queue_lost_reversals(app):
-        progress = Progress(app, "reversal")
-        app.go(progress)
-        app.run_behind(_recover(app, progress))

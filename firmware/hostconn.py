@@ -49,10 +49,15 @@ async def _ready(poller, deadline):
 
 
 class HostConnection:
-    def __init__(self, config, longest=MAX_MESSAGE):
-        """``longest``: the largest response worth reading; a longer frame is refused unread."""
+    def __init__(self, config, longest=MAX_MESSAGE, rx=None):
+        """``longest``: the largest response worth reading; a longer frame is refused unread.
+
+        ``rx``: a buffer of that size to read the response into, instead of a
+        new one (it may be the request's: the request is sent before a byte of
+        the response is read).
+        """
         self.config = config
-        self.rx = bytearray(longest)
+        self.rx = rx if rx is not None else bytearray(longest)
         self._header = bytearray(2)
 
     async def exchange(self, request, length, on_stage=None):

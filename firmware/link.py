@@ -29,8 +29,8 @@ class Link:
     def __init__(self, app, progress):
         self.config = app.config
         self.progress = progress
-        self.conn = hostconn.HostConnection(self.config, iso8583.LONGEST)
         self.tx = bytearray(iso8583.LONGEST)  # the profile's longest message, not the 2 KB the framing allows
+        self.conn = hostconn.HostConnection(self.config, iso8583.LONGEST, self.tx)  # the response lands there too
         self.request = iso8583.Message()
         self.response = iso8583.Message()
         self.dukpt = dukpt.Dukpt(app.initial_key, app.initial_key_id)

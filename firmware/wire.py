@@ -9,35 +9,26 @@ sale's reversal) is left out.
 import clock
 import kinds
 
-_ROWS = {
-    kinds.SALE: (2, 3, 4, 7, 11, 12, 13, 14, 22, 25, 41, 42, 49, 53, 60),
-    kinds.REFUND: (2, 3, 4, 7, 11, 12, 13, 14, 22, 25, 37, 41, 42, 49, 53, 60, 61, 62),
-    kinds.VOID: (2, 3, 4, 7, 11, 12, 13, 22, 25, 37, 41, 42, 49, 53, 60, 61),
+# One row per request kind: its field numbers, in order, as bytes (a bytes
+# literal stays in flash; tuples of ints would be built in RAM).
+_ROWS = (
+    b"",
+    # SALE: 2 3 4 7 11 12 13 14 22 25 41 42 49 53 60
+    b"\x02\x03\x04\x07\x0b\x0c\x0d\x0e\x16\x19\x29\x2a\x31\x35\x3c",
+    # REFUND: 2 3 4 7 11 12 13 14 22 25 37 41 42 49 53 60 61 62
+    b"\x02\x03\x04\x07\x0b\x0c\x0d\x0e\x16\x19\x25\x29\x2a\x31\x35\x3c\x3d\x3e",
+    # VOID: 2 3 4 7 11 12 13 22 25 37 41 42 49 53 60 61
+    b"\x02\x03\x04\x07\x0b\x0c\x0d\x16\x19\x25\x29\x2a\x31\x35\x3c\x3d",
     # The reversed request's fields, unchanged, but DE 2: the terminal keeps no
     # full PAN once a transaction is over, and the acquirer finds the request
     # by terminal, STAN and DE 7.  A reversal sent again is then the same bytes.
-    kinds.REVERSAL: (3, 4, 7, 11, 12, 13, 22, 37, 39, 41, 42, 49, 53, 60, 61),
-    kinds.SETTLEMENT: (3, 7, 11, 41, 42, 49, 53, 60, 63),
-}
+    # REVERSAL: 3 4 7 11 12 13 22 37 39 41 42 49 53 60 61
+    b"\x03\x04\x07\x0b\x0c\x0d\x16\x25\x27\x29\x2a\x31\x35\x3c\x3d",
+    # SETTLEMENT: 3 7 11 41 42 49 53 60 63
+    b"\x03\x07\x0b\x29\x2a\x31\x35\x3c\x3f",
+)
 MTI = ("", "0200", "0200", "0200", "0400", "0500")
 _PROCESSING = ("", "000000", "200000", "020000", "", "920000")
-
-REASON_NO_RESPONSE = 98
-REASON_REJECTED = 6
-
-
-class Job:
-    """One request to build: the journalled transaction and what the journal does not keep."""
-
-    def __init__(self, kind, txn, ksn_hex):
-        self.kind = kind  # what is sent: txn.type, or REVERSAL with txn the reversed request
-        self.txn = txn
-        self.ksn_hex = ksn_hex
-        self.pan = ""  # the full PAN, for the request itself only
-        self.expiry = ""
-        self.original = None  # the sale a void cancels (its batch and STAN go in DE 61)
-        self.reversal_reason = REASON_NO_RESPONSE
-        self.totals = ""  # DE 63 of a settlement
 
 
 def _value(de, job, config):

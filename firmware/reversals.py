@@ -1,0 +1,105 @@
+"""Reversals: journalled when a request's fate is unknown, sent before anything else.
+
+A request that got no acceptable response, or that a power cut left without
+an outcome, may have been applied by the acquirer: it is undone by a
+reversal (0400) that repeats its fields.  The reversal is journalled first,
+then sent before the next transaction; while one cannot be delivered, no new
+transaction goes out.  This module is loaded only when a reversal is owed.
+"""
+import exchange
+import kinds
+
+
+def _reversal_of(txn, reason):
+    return kinds.Txn(type=kinds.REVERSAL, amount=txn.amount, currency=txn.currency, stan=txn.stan,
+                     time=txn.time, pan=txn.pan, entry=txn.entry, reason=reason, orig_rrn=txn.orig_rrn,
+                     orig_date=txn.orig_date)
+
+
+def owe(app, txn, reason):
+    """Journals that ``txn`` must be reversed; it is sent before the next transaction."""
+    app.journal().append_pending(_reversal_of(txn, reason))
+    app.reversals_owed += 1
+
+
+def _reverses(reversal, txn):
+    """Whether journalled ``reversal`` is the one for request ``txn``: it repeats its STAN and DE 7 time."""
+    return reversal.type == kinds.REVERSAL and txn.type != kinds.REVERSAL and reversal.seq > txn.seq \
+        and reversal.stan == txn.stan and reversal.time == txn.time
+
+
+def _reversed_request(journal, reversal):
+    for txn in journal.history():
+        if _reverses(reversal, txn):
+            return txn
+    return None
+
+
+def queue_lost(app):
+    """Journals a reversal for each transaction a power cut left without outcome; returns how many are owed."""
+    journal = app.journal()
+    pending = journal.pending_without_outcome()
+    owed = 0
+    for txn in pending:
+        if txn.type == kinds.REVERSAL:
+            owed += 1
+        elif txn.type == kinds.SETTLEMENT:
+            journal.set_outcome(txn.seq, kinds.FAILED)  # nothing to undo: settling again is harmless
+        elif not any(_reverses(other, txn) for other in pending):
+            journal.append_pending(_reversal_of(txn, exchange.REASON_NO_RESPONSE))
+            owed += 1
+    app.reversals_owed = owed
+    return owed
+
+
+def _next(app):
+    """(reversal seq, the request it reverses) of the oldest reversal owed, or None."""
+    journal = app.journal()
+    for reversal in journal.pending_without_outcome():
+        if reversal.type != kinds.REVERSAL:
+            continue
+        original = _reversed_request(journal, reversal)
+        if original is None:  # its request is gone from the journal: nothing left to rebuild
+            journal.set_outcome(reversal.seq, kinds.FAILED)
+            app.reversals_owed -= 1
+            continue
+        job = exchange.Job(kinds.REVERSAL, original)
+        job.reversal_reason = reversal.reason
+        if original.type == kinds.VOID:
+            from history import find_sale
+            job.original = find_sale(journal, original.orig_rrn)
+        return reversal.seq, job
+    return None
+
+
+async def deliver(app, progress):
+    """Sends every reversal owed, oldest first; False when one could not be delivered."""
+    while app.reversals_owed:
+        owed = _next(app)
+        if owed is None:
+            break
+        seq, job = owed
+        failure, code, rrn, _ = await exchange.send_one(app, job, seq, progress)
+        if failure is not None or code != "00":
+            return False
+        journal = app.journal()
+        if job.txn.status == kinds.PENDING:
+            journal.set_outcome(job.txn.seq, kinds.REVERSED)
+        journal.set_outcome(seq, kinds.APPROVED, rrn, "", code)
+        app.reversals_owed -= 1
+    return True
+
+
+async def _recover(app, progress):
+    if await deliver(app, progress):
+        app.home()
+    else:
+        app.go(exchange.result(app, "reversal", app.t("host_unreachable"), app.t("reversal_pending")))
+
+
+def recover(app):
+    """At boot: reversals for transactions a power cut interrupted, journalled and sent before anything else."""
+    if queue_lost(app):
+        progress = exchange.Progress(app, "reversal")
+        app.go(progress)
+        app.run_behind(_recover(app, progress))
