@@ -204,3 +204,14 @@ class Dukpt:
         key = self._key
         for i in range(_KEY_LEN):
             key[i] = 0
+
+
+def message_keys(initial_key, initial_key_id, index):
+    """(DE 53's KSN as 24 hex digits, the MAC key) of the terminal's ``index``-th message.
+
+    A send calls this before it loads the codec and the connection, and
+    drops this module after: DUKPT and the link never share the heap.
+    """
+    terminal = Dukpt(initial_key, initial_key_id)
+    counter = counter_at(index)
+    return terminal.ksn_hex(counter), terminal.mac_key(counter)

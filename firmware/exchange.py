@@ -33,7 +33,7 @@ REASON_NO_RESPONSE = const(98)
 REASON_REJECTED = const(6)
 
 # What one message needs loaded, and only while it is on the wire.
-_LINK_MODULES = ("link", "wire", "iso8583", "dukpt", "cmac", "hostconn")
+_LINK_MODULES = ("link", "wire", "iso8583", "cmac", "hostconn")
 
 
 class Job:
@@ -95,10 +95,18 @@ def result(app, title_key, *lines):
 
 
 async def send_one(app, job, seq, progress):
-    """One message on the wire, with the journal closed meanwhile: see ``link.send``."""
+    """One message on the wire as journal seq ``seq``: see ``link.send``.
+
+    The journal is closed meanwhile; DUKPT derives the message's KSN and MAC
+    key and is dropped before the codec and the connection load.
+    """
     app.close_journal()
+    import dukpt
+    job.ksn_hex, key = dukpt.message_keys(app.initial_key, app.initial_key_id, seq)
+    dukpt = None
+    app.unload(("dukpt",))
     import link
-    outcome = await link.send(app, job, seq, progress)
+    outcome = await link.send(app, job, key, progress)
     link = None
     app.unload(_LINK_MODULES)
     return outcome

@@ -1,22 +1,16 @@
 """One request to the acquirer and its verified response.
 
-The codec, DUKPT, CMAC and the connection are loaded for one message and
-dropped right after it (``exchange`` unloads this module and the ones it
-imports), so they never share the heap with the journal or the receipt.
+The codec, CMAC and the connection are loaded for one message and dropped
+right after it (``exchange`` unloads this module and the ones it imports),
+so they never share the heap with the journal, DUKPT or the receipt.
 
 ``send`` answers with plain values, not objects of these modules, so nothing
 the caller keeps holds this code in RAM.
 """
-from micropython import const
-
 import cmac
-import dukpt
 import hostconn
 import iso8583
 import wire
-
-_KEY_LEN = const(16)
-_KSN_HEX_LEN = const(24)
 
 
 class Rejected(Exception):
@@ -24,7 +18,7 @@ class Rejected(Exception):
 
 
 class Link:
-    """Codec buffers, DUKPT and the connection, made for one message."""
+    """Codec buffers and the connection, made for one message."""
 
     def __init__(self, app, progress):
         self.config = app.config
@@ -33,20 +27,14 @@ class Link:
         self.conn = hostconn.HostConnection(self.config, iso8583.LONGEST, self.tx)  # the response lands there too
         self.request = iso8583.Message()
         self.response = iso8583.Message()
-        self.dukpt = dukpt.Dukpt(app.initial_key, app.initial_key_id)
-        self.key = bytearray(_KEY_LEN)
-        self.ksn = bytearray(_KSN_HEX_LEN)
         self.network_up = getattr(app.board, "network_up", None)  # a board with WiFi brings it up first
 
-    async def exchange(self, job, seq):
-        """Sends ``job`` under the KSN of journal seq ``seq``; returns the verified response."""
+    async def exchange(self, job, key):
+        """Sends ``job`` (its KSN already set) MACed with ``key``; returns the verified response."""
         if self.network_up is not None and not await self.network_up(self.config):
             raise hostconn.ConnectFailed("no network")
-        counter = dukpt.counter_at(seq)
-        job.ksn_hex = self.dukpt.ksn_hex(counter, self.ksn)
         wire.fill(self.request, job, self.config)
-        self.dukpt.mac_key(counter, self.key)
-        mac = cmac.Cmac(self.key)
+        mac = cmac.Cmac(key)
         length = self.request.encode(self.tx, 0, mac)
         got = await self.conn.exchange(self.tx, length, self.progress.set_stage)
         rx = self.conn.rx
@@ -62,8 +50,8 @@ class Link:
         return self.response
 
 
-async def send(app, job, seq, progress):
-    """Sends ``job`` as journal seq ``seq``: (failure, response code, RRN, approval code).
+async def send(app, job, key, progress):
+    """Sends ``job`` MACed with ``key``: (failure, response code, RRN, approval code).
 
     ``failure`` is None when a verified response came back, else the words
     key of what went wrong: "no_connect" (nothing was sent), "host_timeout"
@@ -71,7 +59,7 @@ async def send(app, job, seq, progress):
     the terminal rejects: a reversal is owed too).
     """
     try:
-        response = await Link(app, progress).exchange(job, seq)
+        response = await Link(app, progress).exchange(job, key)
     except hostconn.ConnectFailed:
         return "no_connect", "", "", ""
     except hostconn.NoResponse:

@@ -223,6 +223,16 @@ def test_ksn_hex_for_de53():
     assert out == b"1234567890123456FFFF0000"
 
 
+def test_message_keys_give_the_ksn_and_mac_key_of_the_nth_counter():
+    ksn, key = dukpt.message_keys(INITIAL_KEY, KEY_ID, 1)
+    assert ksn == b"123456789012345600000001"
+    assert _hex(key) == "85675439D18D7F1158BD8E3EAA3D502B"  # published, counter 1, MAC both ways
+    # the 0x1FFFF-th message uses counter 0x20000: 0x1FFFF has 17 one-bits and is skipped
+    ksn, key = dukpt.message_keys(INITIAL_KEY, KEY_ID, 0x1FFFF)
+    assert ksn == b"12345678901234560002" + b"0000"
+    assert key == _terminal().mac_key(0x20000)
+
+
 def heap_per_mac_transaction(counter, message_len=200):
     """Heap bytes for one transaction's mac_key(counter) + rekey + mac8 over message_len bytes.
 
