@@ -1,4 +1,4 @@
-"""The bench's heap search: the bottom of the unbroken run of sizes that work, walking down."""
+"""`make bench`: the heap search walks down to the bottom of the unbroken run of sizes that work; the journal figures run."""
 from __future__ import annotations
 
 import pytest
@@ -27,3 +27,18 @@ def test_the_search_finds_the_bottom_of_the_run_of_successes(works_from, islands
     assert smallest_heap(task, high_kb=256) == expected
     if expected:
         assert expected - 4 in tried, "the size just below the figure was tried and failed"
+
+
+def test_the_journal_bench_runs_on_the_unix_port(monkeypatch):
+    """A short run of ``make bench``'s journal rows: each figure is there and plausible."""
+    from micropos import bench_journal
+
+    monkeypatch.setattr(bench_journal, "REFUNDS_LITTLEFS", 20)
+    monkeypatch.setattr(bench_journal, "REFUNDS_JOURNAL", 60)
+    rows = {what: value for what, value, _ in bench_journal.rows()}
+    journal = rows["raw journal (pending + outcome), per refund"]
+    littlefs = rows["LittleFS append, flush per record, per refund"]
+    programmed = float(journal.split(" B ")[0])
+    assert 39 + 25 <= programmed < 100, journal  # a pending and an outcome record, a little sector overhead
+    assert float(littlefs.split(" B ")[0]) > programmed, (littlefs, journal)
+    assert rows["journal recovery at boot"].endswith(" B")
