@@ -190,7 +190,22 @@ async def _run(app, job, progress):
         import sys
         sys.print_exception(exc)
         screen = result(app, progress.title, "ERROR", str(exc)[:21])
+        _reverse_what_broke(app)
     app.go(screen)
+
+
+def _reverse_what_broke(app):
+    """Queues a reversal for a request a broken send left journalled without an outcome.
+
+    Sent or not, its fate is unknown: it is reversed as after a power cut,
+    not left until the next boot.
+    """
+    try:
+        import reversals
+        reversals.queue_lost(app)
+    except Exception as exc:  # e.g. out of memory again: the next boot queues it instead
+        import sys
+        sys.print_exception(exc)
 
 
 def start(flow):
