@@ -66,8 +66,13 @@ def _boots(flash: str) -> Callable[[str], bool]:
     return task
 
 
-def _refunds(flash: str) -> Callable[[str], bool]:
-    """A refund of the first ``make run`` demo sale, typed as design.md lists the keys."""
+def _refunds(flash: str, every_menu_first: bool = False) -> Callable[[str], bool]:
+    """A refund of the first ``make run`` demo sale, typed as design.md lists the keys.
+
+    ``every_menu_first``: after opening every menu entry (FUNC 1..7, CANCEL),
+    so that every flow's names are interned and the qstr pools have grown as
+    they do in a day of use.
+    """
     from micropos.acquirer.ledger import Ledger
     from micropos.acquirer.server import start_in_thread
     from micropos.demo import DEMO_SALES, demo_rows, refund_keys
@@ -87,6 +92,9 @@ def _refunds(flash: str) -> Callable[[str], bool]:
                 try:
                     with Terminal(EmulatorTransport(heap=heap, env=env)) as term:
                         term.ready(timeout=10)
+                        if every_menu_first:
+                            for digit in "1234567":
+                                term.press("FUNC", digit, "CANCEL")
                         term.press(*refund_keys(rrn, sale_day, "1234"), "ENTER")
                         term.expect("APPROVED", 20)
                         term.press("CANCEL")
@@ -98,7 +106,8 @@ def _refunds(flash: str) -> Callable[[str], bool]:
 
 
 def heap_needed(flash: str) -> Iterator[Row]:
-    for what, task in (("boot to idle", _boots(flash)), ("a full refund, boot to receipt", _refunds(flash))):
+    for what, task in (("boot to idle", _boots(flash)), ("a full refund, boot to receipt", _refunds(flash)),
+                       ("a full refund after every menu entry", _refunds(flash, every_menu_first=True))):
         kb = smallest_heap(task)
         figure = f"{kb} KB" if kb else "over 256 KB"
         yield (f"smallest heap for {what}", figure,
