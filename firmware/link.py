@@ -17,37 +17,30 @@ class Rejected(Exception):
     """A response that does not answer the request or whose MAC fails: treated as none."""
 
 
-class Link:
-    """Codec buffers and the connection, made for one message."""
-
-    def __init__(self, app, progress):
-        self.config = app.config
-        self.progress = progress
-        self.tx = bytearray(iso8583.LONGEST)  # the profile's longest message, not the 2 KB the framing allows
-        self.conn = hostconn.HostConnection(self.config, iso8583.LONGEST, self.tx)  # the response lands there too
-        self.request = iso8583.Message()
-        self.response = iso8583.Message()
-        self.network_up = getattr(app.board, "network_up", None)  # a board with WiFi brings it up first
-
-    async def exchange(self, job, key):
-        """Sends ``job`` (its KSN already set) MACed with ``key``; returns the verified response."""
-        if self.network_up is not None and not await self.network_up(self.config):
-            raise hostconn.ConnectFailed("no network")
-        wire.fill(self.request, job, self.config)
-        mac = cmac.Cmac(key)
-        length = self.request.encode(self.tx, 0, mac)
-        got = await self.conn.exchange(self.tx, length, self.progress.set_stage)
-        rx = self.conn.rx
-        try:
-            self.response.decode(rx, got)
-            span, mac_at = iso8583.mac_span(rx, got)
-        except iso8583.DecodeError as exc:
-            raise Rejected(str(exc))
-        if not wire.answers(self.request, self.response):
-            raise Rejected("not the answer to the request")
-        if not mac.verify8(span, memoryview(rx)[mac_at:mac_at + iso8583.MAC_LENGTH]):
-            raise Rejected("response MAC does not verify")
-        return self.response
+async def _exchange(app, job, key, progress):
+    """Sends ``job`` (its KSN already set) MACed with ``key``; returns the verified response."""
+    config = app.config
+    network_up = getattr(app.board, "network_up", None)  # a board with WiFi brings it up first
+    if network_up is not None and not await network_up(config):
+        raise hostconn.ConnectFailed("no network")
+    tx = bytearray(iso8583.LONGEST)  # the profile's longest message, not the 2 KB the framing allows
+    conn = hostconn.HostConnection(config, iso8583.LONGEST, tx)  # the response lands there too
+    request = iso8583.Message()
+    wire.fill(request, job, config)
+    mac = cmac.Cmac(key)
+    length = request.encode(tx, 0, mac)
+    got = await conn.exchange(tx, length, progress.set_stage)
+    response = iso8583.Message()
+    try:
+        response.decode(tx, got)
+        span, mac_at = iso8583.mac_span(tx, got)
+    except iso8583.DecodeError as exc:
+        raise Rejected(str(exc))
+    if not wire.answers(request, response):
+        raise Rejected("not the answer to the request")
+    if not mac.verify8(span, memoryview(tx)[mac_at:mac_at + iso8583.MAC_LENGTH]):
+        raise Rejected("response MAC does not verify")
+    return response
 
 
 async def send(app, job, key, progress):
@@ -59,7 +52,7 @@ async def send(app, job, key, progress):
     the terminal rejects: a reversal is owed too).
     """
     try:
-        response = await Link(app, progress).exchange(job, key)
+        response = await _exchange(app, job, key, progress)
     except hostconn.ConnectFailed:
         return "no_connect", "", "", ""
     except hostconn.NoResponse:
