@@ -25,14 +25,15 @@ _SCRIPT = """
 import vfs
 from sim_flash import FileFlash
 import journal as J
+import kinds as K
 
 flash = FileFlash(FLASH, 128)
 lfs_part = flash.partition(0, 64)
 raw_part = flash.partition(64, 64)
 
 def refund(stan):
-    return J.Txn(type=J.REFUND, amount=1234, currency=156, stan=stan % 1000000, time=1762855200 + stan,
-                 pan="6212345678901234567", entry=J.ENTRY_SWIPE, reason=1, orig_rrn="612345678901",
+    return K.Txn(type=K.REFUND, amount=1234, currency=156, stan=stan % 1000000, time=1762855200 + stan,
+                 pan="6212345678901234567", entry=K.ENTRY_SWIPE, reason=1, orig_rrn="612345678901",
                  orig_date=1111)
 
 # What the flash did since ``before`` (a snapshot of its counters); one partition runs at a time.
@@ -43,7 +44,7 @@ def since(before):
 pending = bytearray(64)
 outcome = bytearray(64)
 J.encode_pending(pending, 1, refund(1))
-J.encode_outcome(outcome, 1, J.APPROVED, "531500000042", "A1B2C3", "00")
+J.encode_outcome(outcome, 1, K.APPROVED, "531500000042", "A1B2C3", "00")
 pending = bytes(pending[:39])
 outcome = bytes(outcome[:25])
 
@@ -63,7 +64,7 @@ j = J.Journal(raw_part)
 start = since(None)
 for stan in range(1, RAW_N + 1):
     seq = j.append_pending(refund(stan))
-    j.set_outcome(seq, J.APPROVED, "531500000042", "A1B2C3", "00")
+    j.set_outcome(seq, K.APPROVED, "531500000042", "A1B2C3", "00")
     if stan % SETTLE == 0:
         j.mark_settled(j.batch)
 reads, read_bytes, programs, program_bytes, erases = since(start)

@@ -2,6 +2,12 @@
 
 ``main.py`` stays source, as MicroPython only runs ``main.py`` at boot; every
 other module ships as bytecode, which loads without the compiler's heap cost.
+
+The layer folders of ``firmware/`` are flattened: on the board every module
+sits at the top level and is imported by its bare name (``import journal``),
+as in the source. A package per layer would cost a module object and an
+interned dotted name per module (docs/architecture.md), so a module's name
+must be unique across the layers.
 """
 from __future__ import annotations
 
@@ -32,11 +38,33 @@ def board_sources(board: str) -> list[Path]:
     return [main, *sims]
 
 
+def firmware_sources() -> list[Path]:
+    """Every firmware source file: ``main.py`` and each layer's modules, lowest layer first.
+
+    Raises:
+        SetupError: two layers hold a module of the same name, or a folder is not a layer.
+    """
+    sources = sorted(paths.FIRMWARE.glob("*.py"))
+    layers = set(paths.FIRMWARE_LAYERS)
+    for folder in sorted(p for p in paths.FIRMWARE.iterdir() if p.is_dir() and p.name != "__pycache__"):
+        if folder.name not in layers:
+            raise SetupError(f"firmware/{folder.name}/ is not a layer (layers: {', '.join(paths.FIRMWARE_LAYERS)})")
+    for folder in paths.firmware_folders():
+        sources += sorted(folder.glob("*.py"))
+    seen: dict[str, Path] = {}
+    for src in sources:
+        if src.name in seen:
+            raise SetupError(f"two firmware modules named {src.stem}: {seen[src.name]} and {src}; "
+                             "on the board they share one namespace")
+        seen[src.name] = src
+    return sources
+
+
 def compile_tree(board: str, out: Path) -> list[Path]:
     """Writes the firmware for ``board`` to ``out``; returns the files to copy, in order."""
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
-    sources = [(src, src.name) for src in sorted(paths.FIRMWARE.glob("*.py"))]
+    sources = [(src, src.name) for src in firmware_sources()]
     sources += [(src, "board.py" if src.stem == board else src.name) for src in board_sources(board)]
     for src, name in sources:
         if name in SOURCE_ONLY:

@@ -12,6 +12,16 @@ FIRMWARE = ROOT / "firmware"
 BOARDS = ROOT / "boards"
 VAR = ROOT / "var"
 
+#: The firmware's layers, lowest first, each a folder of ``firmware/``: a module
+#: imports from its own layer and the ones below, never above
+#: (docs/architecture.md). ``main.py`` sits above them all, at the top.
+FIRMWARE_LAYERS = ("domain", "words", "drivers", "protocol", "store", "send", "ui", "flows", "app")
+
+
+def firmware_folders() -> list[Path]:
+    """The layer folders, lowest first; on a board their modules sit side by side."""
+    return [FIRMWARE / layer for layer in FIRMWARE_LAYERS]
+
 
 def micropython() -> Path:
     """The unix-port ``micropython`` installed beside this Python."""
@@ -26,7 +36,8 @@ def micropython() -> Path:
 
 def micropython_env(extra: list[Path] | None = None) -> dict[str, str]:
     """Environment for a unix-port process that imports the firmware and the boards."""
-    path = [*(str(p) for p in extra or []), str(FIRMWARE), str(BOARDS), ".frozen"]
+    path = [*(str(p) for p in extra or []), *(str(p) for p in firmware_folders()), str(FIRMWARE), str(BOARDS),
+            ".frozen"]
     env = dict(os.environ)
     env["MICROPYPATH"] = os.pathsep.join(path)
     return env

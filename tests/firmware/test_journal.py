@@ -3,6 +3,8 @@ import os
 import struct
 
 import journal as J
+import kinds as K
+import errors as E
 from sim_flash import FileFlash, PowerCut
 from fakes import fresh_flash, scratch_path
 
@@ -21,13 +23,13 @@ def _reboot(sectors=4):
 
 
 def _refund(stan=1, amount=1234):
-    return J.Txn(type=J.REFUND, amount=amount, currency=156, stan=stan, time=1762855200 + stan,
-                 pan="6212345678901234567", entry=J.ENTRY_SWIPE, reason=1, orig_rrn="612345678901", orig_date=1111)
+    return K.Txn(type=K.REFUND, amount=amount, currency=156, stan=stan, time=1762855200 + stan,
+                 pan="6212345678901234567", entry=K.ENTRY_SWIPE, reason=1, orig_rrn="612345678901", orig_date=1111)
 
 
 def _sale(stan=1, amount=500):
-    return J.Txn(type=J.SALE, amount=amount, stan=stan, time=1762855000 + stan, pan="4111111111111111",
-                 entry=J.ENTRY_KEYED)
+    return K.Txn(type=K.SALE, amount=amount, stan=stan, time=1762855000 + stan, pan="4111111111111111",
+                 entry=K.ENTRY_KEYED)
 
 
 def _rrn(seq):
@@ -41,28 +43,28 @@ def test_pending_record_round_trip():
     J.encode_pending(buf, 77, _refund(stan=123456, amount=4294967295))
     assert buf[0] == 0x67
     assert J.record_ok(buf, 0, 39)
-    t = J.decode_pending(buf, 0, J.Txn())
-    assert (t.seq, t.type, t.amount, t.currency, t.stan) == (77, J.REFUND, 4294967295, 156, 123456)
-    assert (t.entry, t.reason, t.orig_rrn, t.orig_date, t.time) == (J.ENTRY_SWIPE, 1, "612345678901", 1111, 1762855200 + 123456)
+    t = J.decode_pending(buf, 0, K.Txn())
+    assert (t.seq, t.type, t.amount, t.currency, t.stan) == (77, K.REFUND, 4294967295, 156, 123456)
+    assert (t.entry, t.reason, t.orig_rrn, t.orig_date, t.time) == (K.ENTRY_SWIPE, 1, "612345678901", 1111, 1762855200 + 123456)
     assert t.pan == "621234*********4567"
-    assert t.status == J.PENDING
+    assert t.status == K.PENDING
 
 
 def test_outcome_record_round_trip():
     buf = bytearray(64)
-    J.encode_outcome(buf, 9, J.DECLINED, "A1b2C3d4E5f6", "Xy0 9", "64")
+    J.encode_outcome(buf, 9, K.DECLINED, "A1b2C3d4E5f6", "Xy0 9", "64")
     assert buf[0] == 0x99 and J.record_ok(buf, 0, 25)
-    t = J.decode_outcome(buf, 0, J.Txn())
-    assert (t.status, t.rrn, t.auth_code, t.response_code) == (J.DECLINED, "A1b2C3d4E5f6", "Xy0 9", "64")
-    J.encode_outcome(buf, 9, J.FAILED, "", "", "")
-    t = J.decode_outcome(buf, 0, J.Txn())
-    assert (t.status, t.rrn, t.auth_code, t.response_code) == (J.FAILED, "", "", "")
+    t = J.decode_outcome(buf, 0, K.Txn())
+    assert (t.status, t.rrn, t.auth_code, t.response_code) == (K.DECLINED, "A1b2C3d4E5f6", "Xy0 9", "64")
+    J.encode_outcome(buf, 9, K.FAILED, "", "", "")
+    t = J.decode_outcome(buf, 0, K.Txn())
+    assert (t.status, t.rrn, t.auth_code, t.response_code) == (K.FAILED, "", "", "")
 
 
 def test_characters_outside_the_charset_become_dashes():
     buf = bytearray(64)
-    J.encode_outcome(buf, 1, J.APPROVED, "12/34", "a_b", "0!")
-    t = J.decode_outcome(buf, 0, J.Txn())
+    J.encode_outcome(buf, 1, K.APPROVED, "12/34", "a_b", "0!")
+    t = J.decode_outcome(buf, 0, K.Txn())
     assert (t.rrn, t.auth_code, t.response_code) == ("12-34", "a-b", "0-")
 
 
@@ -72,21 +74,21 @@ def test_a_refund_lifecycle_fits_in_64_bytes():
     j.append_pending(_sale())  # opens the first sector
     before = dev.program_bytes
     seq = j.append_pending(_refund())
-    j.set_outcome(seq, J.APPROVED, _rrn(seq), "123456", "00")
+    j.set_outcome(seq, K.APPROVED, _rrn(seq), "123456", "00")
     assert dev.program_bytes - before == 64
 
 
 def test_no_card_and_no_reference():
     buf = bytearray(64)
-    J.encode_pending(buf, 1, J.Txn(type=J.SETTLEMENT, amount=0))
-    t = J.decode_pending(buf, 0, J.Txn())
-    assert (t.pan, t.orig_rrn, t.orig_date, t.entry) == ("", "", 0, J.ENTRY_NONE)
+    J.encode_pending(buf, 1, K.Txn(type=K.SETTLEMENT, amount=0))
+    t = J.decode_pending(buf, 0, K.Txn())
+    assert (t.pan, t.orig_rrn, t.orig_date, t.entry) == ("", "", 0, K.ENTRY_NONE)
 
 
 def test_out_of_range_fields_are_refused():
     buf = bytearray(64)
-    for bad in (J.Txn(amount=-1), J.Txn(amount=1 << 32), J.Txn(stan=1 << 24), J.Txn(currency=1024),
-                J.Txn(pan="12345"), J.Txn(pan="41111111111X1111"), J.Txn(reason=200)):
+    for bad in (K.Txn(amount=-1), K.Txn(amount=1 << 32), K.Txn(stan=1 << 24), K.Txn(currency=1024),
+                K.Txn(pan="12345"), K.Txn(pan="41111111111X1111"), K.Txn(reason=200)):
         try:
             J.encode_pending(buf, 1, bad)
         except ValueError:
@@ -153,46 +155,46 @@ def test_pending_without_outcome_survives_reboot_until_reversed():
     dev = _fresh()
     j = J.Journal(dev)
     done = j.append_pending(_sale(stan=1))
-    j.set_outcome(done, J.APPROVED, _rrn(done), "000111", "00")
+    j.set_outcome(done, K.APPROVED, _rrn(done), "000111", "00")
     lost = j.append_pending(_refund(stan=2))
     _, j = _reboot()
     assert [t.seq for t in j.pending_without_outcome()] == [lost]
     orphan = j.pending_without_outcome()[0]
-    reversal = J.Txn(type=J.REVERSAL, amount=orphan.amount, stan=orphan.stan, time=orphan.time, reason=98)
+    reversal = K.Txn(type=K.REVERSAL, amount=orphan.amount, stan=orphan.stan, time=orphan.time, reason=98)
     rev = j.append_pending(reversal)
     _, j = _reboot()
-    assert [(t.seq, t.type) for t in j.pending_without_outcome()] == [(lost, J.REFUND), (rev, J.REVERSAL)]
-    j.set_outcome(rev, J.APPROVED, "", "", "00")
-    j.set_outcome(lost, J.REVERSED)
+    assert [(t.seq, t.type) for t in j.pending_without_outcome()] == [(lost, K.REFUND), (rev, K.REVERSAL)]
+    j.set_outcome(rev, K.APPROVED, "", "", "00")
+    j.set_outcome(lost, K.REVERSED)
     _, j = _reboot()
     assert j.pending_without_outcome() == []
-    assert j.status(lost) == J.REVERSED and j.status(done) == J.APPROVED and j.status(rev) == J.APPROVED
+    assert j.status(lost) == K.REVERSED and j.status(done) == K.APPROVED and j.status(rev) == K.APPROVED
 
 
 def test_history_is_newest_first_with_the_latest_status():
     dev = _fresh()
     j = J.Journal(dev)
     a = j.append_pending(_sale(stan=1))
-    j.set_outcome(a, J.APPROVED, _rrn(a), "A00001", "00")
+    j.set_outcome(a, K.APPROVED, _rrn(a), "A00001", "00")
     b = j.append_pending(_refund(stan=2))
-    j.set_outcome(b, J.DECLINED, _rrn(b), "", "64")
+    j.set_outcome(b, K.DECLINED, _rrn(b), "", "64")
     c = j.append_pending(_sale(stan=3))
-    j.set_outcome(c, J.APPROVED, _rrn(c), "A00003", "00")
-    j.set_outcome(a, J.REVERSED, _rrn(a), "A00001", "00")
+    j.set_outcome(c, K.APPROVED, _rrn(c), "A00003", "00")
+    j.set_outcome(a, K.REVERSED, _rrn(a), "A00001", "00")
     rows = [(t.seq, t.status, t.rrn, t.response_code) for t in j.history()]
-    assert rows == [(c, J.APPROVED, _rrn(c), "00"), (b, J.DECLINED, _rrn(b), "64"), (a, J.REVERSED, _rrn(a), "00")]
-    assert j.find(b).type == J.REFUND and j.find(99) is None
+    assert rows == [(c, K.APPROVED, _rrn(c), "00"), (b, K.DECLINED, _rrn(b), "64"), (a, K.REVERSED, _rrn(a), "00")]
+    assert j.find(b).type == K.REFUND and j.find(99) is None
 
 
 def test_totals_count_approved_of_the_open_batch():
     dev = _fresh()
     j = J.Journal(dev)
-    for stan, amount, status in ((1, 1000, J.APPROVED), (2, 250, J.DECLINED), (3, 700, J.APPROVED)):
+    for stan, amount, status in ((1, 1000, K.APPROVED), (2, 250, K.DECLINED), (3, 700, K.APPROVED)):
         seq = j.append_pending(_sale(stan=stan, amount=amount))
         j.set_outcome(seq, status, _rrn(seq), "", "00")
     seq = j.append_pending(_refund(stan=4, amount=300))
-    j.set_outcome(seq, J.APPROVED, _rrn(seq), "", "00")
-    assert j.totals() == {J.SALE: (2, 1700), J.REFUND: (1, 300)}
+    j.set_outcome(seq, K.APPROVED, _rrn(seq), "", "00")
+    assert j.totals() == {K.SALE: (2, 1700), K.REFUND: (1, 300)}
     j.mark_settled(j.batch)
     assert j.batch == 2 and j.totals() == {}
     _, j = _reboot()
@@ -203,7 +205,7 @@ def test_settling_the_wrong_batch_is_refused():
     j = J.Journal(_fresh())
     try:
         j.mark_settled(7)
-    except J.JournalError:
+    except E.JournalError:
         return
     assert False
 
@@ -226,7 +228,7 @@ def _fill_head_until(j, free_bytes_left):
     while _BLOCK - j._used > free_bytes_left + 64:
         stan += 1
         seq = j.append_pending(_sale(stan=stan))
-        j.set_outcome(seq, J.APPROVED, _rrn(seq), "111111", "00")
+        j.set_outcome(seq, K.APPROVED, _rrn(seq), "111111", "00")
 
 
 def _scenario_empty(dev):
@@ -241,10 +243,10 @@ def _scenario_outcome_opens_a_sector(dev):
     """The refund's pending fits in the head sector, its outcome does not."""
     j = J.Journal(dev)
     first = j.append_pending(_sale(stan=1))
-    j.set_outcome(first, J.APPROVED, _rrn(first), "111111", "00")
+    j.set_outcome(first, K.APPROVED, _rrn(first), "111111", "00")
     while _room(j) >= 2 * 64:
-        seq = j.append_pending(J.Txn(type=J.REVERSAL, stan=2))  # reversals may use the reserve
-        j.set_outcome(seq, J.APPROVED, "", "", "00")
+        seq = j.append_pending(K.Txn(type=K.REVERSAL, stan=2))  # reversals may use the reserve
+        j.set_outcome(seq, K.APPROVED, "", "", "00")
     while _room(j) >= 64:
         j.note_lockout(3)  # 13-byte marks tune the room to [51, 64)
     assert 39 <= _room(j) < 64
@@ -258,7 +260,7 @@ def _scenario_reclaims_a_settled_sector(dev):
     count = 0
     while j.capacity()[0] < sectors or _room(j) >= 64 + 13:
         seq = j.append_pending(_sale(stan=3))
-        j.set_outcome(seq, J.APPROVED, _rrn(seq), "111111", "00")
+        j.set_outcome(seq, K.APPROVED, _rrn(seq), "111111", "00")
         count += 1
         if count % 30 == 0:
             j.mark_settled(j.batch)
@@ -271,7 +273,7 @@ def _scenario_after_a_torn_write(dev):
     """A torn record at the head's end: the next write first pads over it."""
     j = J.Journal(dev)
     seq = j.append_pending(_sale(stan=4))
-    j.set_outcome(seq, J.APPROVED, _rrn(seq), "111111", "00")
+    j.set_outcome(seq, K.APPROVED, _rrn(seq), "111111", "00")
     buf = bytearray(64)
     J.encode_pending(buf, j.next_seq, _sale(stan=5))
     dev.writeblocks(j._head, memoryview(buf)[:30], j._used)
@@ -292,7 +294,7 @@ def _refund_with_cut(j, dev, cut, half, acked):
     try:
         seq = j.append_pending(_refund(stan=9, amount=4321))
         acked.append(("pending", seq))
-        j.set_outcome(seq, J.APPROVED, _rrn(seq), "654321", "00")
+        j.set_outcome(seq, K.APPROVED, _rrn(seq), "654321", "00")
         acked.append(("outcome", seq))
     except PowerCut:
         return True
@@ -307,18 +309,18 @@ def _check_after_reboot(before, acked, j):
     expected = [r for r in before]
     got_refund = [r for r in rows if r not in before]
     for row in before:  # everything acknowledged earlier is still there, unchanged
-        assert row in rows or row[0] not in seqs and row[2] != J.PENDING, "lost {}".format(row)
+        assert row in rows or row[0] not in seqs and row[2] != K.PENDING, "lost {}".format(row)
     if acked:
         seq = acked[0][1]
-        status = J.APPROVED if len(acked) == 2 else None
+        status = K.APPROVED if len(acked) == 2 else None
         assert len(got_refund) == 1, "refund missing: {}".format(rows)
         r = got_refund[0]
-        assert r[:2] == (seq, J.REFUND) and r[3:5] == (9, 4321), "garbage {}".format(r)
+        assert r[:2] == (seq, K.REFUND) and r[3:5] == (9, 4321), "garbage {}".format(r)
         if status is not None:
-            assert r[2] == J.APPROVED and r[5] == _rrn(seq)
+            assert r[2] == K.APPROVED and r[5] == _rrn(seq)
         else:
-            assert r[2] in (J.PENDING, J.APPROVED)
-            if r[2] == J.PENDING:
+            assert r[2] in (K.PENDING, K.APPROVED)
+            if r[2] == K.PENDING:
                 assert [t.seq for t in j.pending_without_outcome()] == [seq]
     else:
         assert got_refund == [], "an unacknowledged refund appeared: {}".format(got_refund)
@@ -353,11 +355,11 @@ def test_power_cut_sweep_over_every_write_of_a_refund():
                 _check_after_reboot(before, acked, j)
                 # the rebooted journal works, and survives another reboot
                 seq = j.append_pending(_sale(stan=77))
-                j.set_outcome(seq, J.DECLINED, _rrn(seq), "", "05")
+                j.set_outcome(seq, K.DECLINED, _rrn(seq), "", "05")
                 after = _snapshot(j)
                 _, j = _reboot(sectors)
                 assert _snapshot(j) == after
-                assert j.find(seq).status == J.DECLINED
+                assert j.find(seq).status == K.DECLINED
     print("power-cut sweep: {} cut points tried, each dropped and half-applied".format(tried))
     assert tried >= 20
 
@@ -395,7 +397,7 @@ def test_recovery_reads_do_not_grow_with_the_record_count():
     while records < checkpoints[-1]:
         stan += 1
         seq = j.append_pending(_sale(stan=stan % 1000000))
-        j.set_outcome(seq, J.APPROVED, _rrn(seq), "123456", "00")
+        j.set_outcome(seq, K.APPROVED, _rrn(seq), "123456", "00")
         records += 2
         if stan % 500 == 0:
             j.mark_settled(j.batch)
@@ -423,31 +425,31 @@ def test_full_journal_refuses_new_work_but_can_reverse_and_settle():
     try:
         while True:
             seq = j.append_pending(_sale(stan=len(acked) + 1))
-            j.set_outcome(seq, J.APPROVED, _rrn(seq), "222222", "00")
+            j.set_outcome(seq, K.APPROVED, _rrn(seq), "222222", "00")
             acked.append(seq)
-    except J.JournalFull as full:
+    except E.JournalFull as full:
         assert "settle" in str(full)
     assert len(acked) > 150
     _, j = _reboot(sectors)
     assert [t.seq for t in j.history()] == list(reversed(acked))  # nothing unsettled was dropped
     try:
         j.append_pending(_sale(stan=9999))
-    except J.JournalFull:
+    except E.JournalFull:
         pass
     else:
         assert False, "a full journal took a new sale"
-    rev = j.append_pending(J.Txn(type=J.REVERSAL, stan=acked[-1]))
-    j.set_outcome(rev, J.APPROVED, "", "", "00")
-    j.set_outcome(acked[-1], J.REVERSED)
-    settle = j.append_pending(J.Txn(type=J.SETTLEMENT, amount=0))
-    j.set_outcome(settle, J.APPROVED, "", "", "00")
+    rev = j.append_pending(K.Txn(type=K.REVERSAL, stan=acked[-1]))
+    j.set_outcome(rev, K.APPROVED, "", "", "00")
+    j.set_outcome(acked[-1], K.REVERSED)
+    settle = j.append_pending(K.Txn(type=K.SETTLEMENT, amount=0))
+    j.set_outcome(settle, K.APPROVED, "", "", "00")
     j.mark_settled(j.batch)
     seq = j.append_pending(_sale(stan=10000))
-    j.set_outcome(seq, J.APPROVED, _rrn(seq), "333333", "00")
+    j.set_outcome(seq, K.APPROVED, _rrn(seq), "333333", "00")
     _, j = _reboot(sectors)
     history = [t.seq for t in j.history()]
     assert history[0] == seq and settle in history and rev in history
-    assert j.find(acked[-1]).status == J.REVERSED
+    assert j.find(acked[-1]).status == K.REVERSED
     assert j.batch == 2
 
 
@@ -459,7 +461,7 @@ def test_only_settled_records_are_reclaimed():
     all_sales = []
     for stan in range(1, 1201):
         seq = j.append_pending(_sale(stan=stan))
-        j.set_outcome(seq, J.APPROVED, _rrn(seq), "444444", "00")
+        j.set_outcome(seq, K.APPROVED, _rrn(seq), "444444", "00")
         open_batch.append(seq)
         all_sales.append(seq)
         if stan % 150 == 0:
@@ -484,7 +486,7 @@ def test_unresolved_pending_is_found_sectors_later():
     lost = j.append_pending(_refund(stan=1))
     for stan in range(2, 200):
         seq = j.append_pending(_sale(stan=stan))
-        j.set_outcome(seq, J.APPROVED, _rrn(seq), "555555", "00")
+        j.set_outcome(seq, K.APPROVED, _rrn(seq), "555555", "00")
     assert j.capacity()[0] >= 3
     _, j = _reboot(sectors)
     assert [t.seq for t in j.pending_without_outcome()] == [lost]

@@ -1,5 +1,6 @@
 import keys
-from ui import Entry, Choice, format_amount
+from screens import Entry, Choice
+from money import format_digits as format_amount
 
 
 class FakeApp:

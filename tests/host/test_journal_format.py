@@ -17,24 +17,25 @@ BLOCK = 4096
 WRITER = """
 from sim_flash import FileFlash
 import journal as J
+import kinds as K
 dev = FileFlash(PATH, SECTORS)
 j = J.Journal(dev, first_batch=41)
-r = j.append_pending(J.Txn(type=J.REFUND, amount=1234, currency=156, stan=7, time=1762855200,
-                           pan="6212345678901234567", entry=J.ENTRY_SWIPE, reason=1,
+r = j.append_pending(K.Txn(type=K.REFUND, amount=1234, currency=156, stan=7, time=1762855200,
+                           pan="6212345678901234567", entry=K.ENTRY_SWIPE, reason=1,
                            orig_rrn="612345678901", orig_date=1111))
-j.set_outcome(r, J.APPROVED, "531500000042", "A1B2C3", "00")
-d = j.append_pending(J.Txn(type=J.SALE, amount=50000, currency=392, stan=8, time=1762855300,
-                           pan="4111111111111111", entry=J.ENTRY_KEYED))
-j.set_outcome(d, J.DECLINED, "531500000043", "", "51")
-s = j.append_pending(J.Txn(type=J.SALE, amount=99, stan=9, time=1762855400, pan="4111111111111111"))
-j.set_outcome(s, J.APPROVED, "531500000044", "ok0001", "00")
-v = j.append_pending(J.Txn(type=J.REVERSAL, amount=99, stan=9, time=1762855500, reason=98))
-j.set_outcome(v, J.APPROVED, "", "", "00")
-j.set_outcome(s, J.REVERSED, "531500000044", "ok0001", "00")
-t = j.append_pending(J.Txn(type=J.SETTLEMENT, amount=0, stan=10, time=1762855600))
-j.set_outcome(t, J.APPROVED, "", "", "00")
+j.set_outcome(r, K.APPROVED, "531500000042", "A1B2C3", "00")
+d = j.append_pending(K.Txn(type=K.SALE, amount=50000, currency=392, stan=8, time=1762855300,
+                           pan="4111111111111111", entry=K.ENTRY_KEYED))
+j.set_outcome(d, K.DECLINED, "531500000043", "", "51")
+s = j.append_pending(K.Txn(type=K.SALE, amount=99, stan=9, time=1762855400, pan="4111111111111111"))
+j.set_outcome(s, K.APPROVED, "531500000044", "ok0001", "00")
+v = j.append_pending(K.Txn(type=K.REVERSAL, amount=99, stan=9, time=1762855500, reason=98))
+j.set_outcome(v, K.APPROVED, "", "", "00")
+j.set_outcome(s, K.REVERSED, "531500000044", "ok0001", "00")
+t = j.append_pending(K.Txn(type=K.SETTLEMENT, amount=0, stan=10, time=1762855600))
+j.set_outcome(t, K.APPROVED, "", "", "00")
 j.mark_settled(41)
-j.append_pending(J.Txn(type=J.SALE, amount=700, stan=1, time=1762855700, pan="4111111111111111"))
+j.append_pending(K.Txn(type=K.SALE, amount=700, stan=1, time=1762855700, pan="4111111111111111"))
 print("written", j.next_seq)
 """
 

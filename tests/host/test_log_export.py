@@ -14,13 +14,13 @@ COLUMNS = "seq,time,type,status,amount,currency,stan,rrn,orig_rrn,pan,response_c
 
 # Writes two transactions through the emulator board's journal partition, as the app will.
 WRITE = """
-import emulator as board, journal as J
+import emulator as board, journal as J, kinds as K
 j = J.Journal(board.journal_partition)
-s = j.append_pending(J.Txn(type=J.SALE, amount=5000, currency=156, stan=1, time=1762855200,
-                           pan="6212345678901232", entry=J.ENTRY_SWIPE))
-j.set_outcome(s, J.APPROVED, "531500000001", "A1B2C3", "00")
-r = j.append_pending(J.Txn(type=J.REFUND, amount=1234, currency=156, stan=2, time=1762855300,
-                           entry=J.ENTRY_NONE, reason=1, orig_rrn="612345678901", orig_date=1111))
+s = j.append_pending(K.Txn(type=K.SALE, amount=5000, currency=156, stan=1, time=1762855200,
+                           pan="6212345678901232", entry=K.ENTRY_SWIPE))
+j.set_outcome(s, K.APPROVED, "531500000001", "A1B2C3", "00")
+r = j.append_pending(K.Txn(type=K.REFUND, amount=1234, currency=156, stan=2, time=1762855300,
+                           entry=K.ENTRY_NONE, reason=1, orig_rrn="612345678901", orig_date=1111))
 """
 
 

@@ -44,7 +44,7 @@ def test_make_deploy_then_code_runs_on_the_board(board):
     deployed = sorted(p.name for p in board.fs_dir.iterdir())
     assert "board.mpy" in deployed and "app.mpy" in deployed and "main.py" in deployed
     assert not any(name.endswith(".py") and name != "main.py" for name in deployed)
-    out = mpremote(board.port, "exec", "import keys, ui; print(keys.by_name('ENTER'), ui.format_amount(b'1234', 4))")
+    out = mpremote(board.port, "exec", "import keys, money; print(keys.by_name('ENTER'), money.money(1234))")
     assert out.stdout == "10 12.34\n"
 
 
@@ -67,11 +67,11 @@ def test_deploy_to_a_port_that_is_not_there_says_so(micropos_cli):
 def test_log_export_reads_the_journal_from_the_board(board, micropos_cli):
     subprocess.run(["make", "deploy", f"PORT={board.port}"], cwd=paths.ROOT, check=True,
                    capture_output=True, timeout=180)
-    write = ("import board, journal as J\n"
+    write = ("import board, journal as J, kinds as K\n"
              "j = J.Journal(board.journal_partition)\n"
-             "s = j.append_pending(J.Txn(type=J.SALE, amount=990, currency=156, stan=7, time=1762855200,"
-             " pan='4111111111111111', entry=J.ENTRY_KEYED))\n"
-             "j.set_outcome(s, J.DECLINED, '', '', '05')\n")
+             "s = j.append_pending(K.Txn(type=K.SALE, amount=990, currency=156, stan=7, time=1762855200,"
+             " pan='4111111111111111', entry=K.ENTRY_KEYED))\n"
+             "j.set_outcome(s, K.DECLINED, '', '', '05')\n")
     assert mpremote(board.port, "exec", write).returncode == 0
     proc = micropos_cli("log", "export", "--port", board.port)
     assert proc.returncode == 0, proc.stderr

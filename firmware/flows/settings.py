@@ -1,5 +1,5 @@
 """Settings (设置): the screen language."""
-from ui import Choice
+from screens import Choice
 
 
 def start(app):

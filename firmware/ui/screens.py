@@ -6,6 +6,7 @@ screen only changes its own state.  ``CANCEL`` anywhere returns to idle with
 nothing sent; that is handled here once, not in each screen.
 """
 import keys
+from money import format_digits
 
 
 class Screen:
@@ -114,7 +115,7 @@ class Entry(Screen):
         if self._style == "secret":
             return "*" * n
         if self._style == "amount":
-            return format_amount(self._digits, n)
+            return format_digits(self._digits, n)
         return self.value()
 
     def rows(self):
@@ -142,19 +143,3 @@ class Entry(Screen):
                 self._count = 0
         else:
             super().on_key(key)
-
-
-def format_amount(digits, count):
-    """Minor units as ASCII digits -> a decimal string with two decimals ('1234' -> '12.34')."""
-    i = 0
-    while i < count - 1 and digits[i] == 48:
-        i += 1
-    units = bytes(digits[i:count]).decode() if count else ""
-    units = "0" * (3 - len(units)) + units if len(units) < 3 else units
-    return units[:-2] + "." + units[-2:]
-
-
-def money(amount):
-    """Minor units as screens and receipts show them: 1234 -> '12.34'."""
-    digits = str(amount).encode()
-    return format_amount(digits, len(digits))

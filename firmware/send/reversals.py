@@ -6,8 +6,9 @@ reversal (0400) that repeats its fields.  The reversal is journalled first,
 then sent before the next transaction; while one cannot be delivered, no new
 transaction goes out.  This module is loaded only when a reversal is owed.
 """
-import exchange
 import kinds
+import queries
+from transmit import REASON_NO_RESPONSE, Job, send_one
 
 
 def _reversal_of(txn, reason):
@@ -46,7 +47,7 @@ def queue_lost(app):
         elif txn.type == kinds.SETTLEMENT:
             journal.set_outcome(txn.seq, kinds.FAILED)  # nothing to undo: settling again is harmless
         elif not any(_reverses(other, txn) for other in pending):
-            journal.append_pending(_reversal_of(txn, exchange.REASON_NO_RESPONSE))
+            journal.append_pending(_reversal_of(txn, REASON_NO_RESPONSE))
             owed += 1
     app.reversals_owed = owed
     return owed
@@ -63,23 +64,22 @@ def _next(app):
             journal.set_outcome(reversal.seq, kinds.FAILED)
             app.reversals_owed -= 1
             continue
-        job = exchange.Job(kinds.REVERSAL, original)
+        job = Job(kinds.REVERSAL, original)
         job.reversal_reason = reversal.reason
         if original.type == kinds.VOID:
-            from history import find_sale
-            job.original = find_sale(journal, original.orig_rrn)
+            job.original = queries.find_sale(journal, original.orig_rrn)
         return reversal.seq, job
     return None
 
 
-async def deliver(app, progress):
+async def deliver(app, on_stage):
     """Sends every reversal owed, oldest first; False when one could not be delivered."""
     while app.reversals_owed:
         owed = _next(app)
         if owed is None:
             break
         seq, job = owed
-        failure, code, rrn, _ = await exchange.send_one(app, job, seq, progress)
+        failure, code, rrn, _ = await send_one(app, job, seq, on_stage)
         if failure is not None or code != "00":
             return False
         journal = app.journal()
@@ -90,16 +90,8 @@ async def deliver(app, progress):
     return True
 
 
-async def _recover(app, progress):
-    if await deliver(app, progress):
-        app.home()
-    else:
-        app.go(exchange.result(app, "reversal", app.t("host_unreachable"), app.t("reversal_pending")))
-
-
-def recover(app):
-    """At boot: reversals for transactions a power cut interrupted, journalled and sent before anything else."""
-    if queue_lost(app):
-        progress = exchange.Progress(app, "reversal")
-        app.go(progress)
-        app.run_behind(_recover(app, progress))
+async def recover(app, on_stage):
+    """At boot: reverses what a power cut left without an outcome, before anything else; False when stuck."""
+    if not queue_lost(app):
+        return True
+    return await deliver(app, on_stage)

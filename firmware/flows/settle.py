@@ -3,7 +3,8 @@ import flow
 import keys
 import kinds
 import steps
-from ui import Screen, money
+from money import money
+from screens import Screen
 
 
 class Totals(Screen):

@@ -8,45 +8,16 @@ import card
 import clock
 import keys
 import kinds
-from ui import Screen, Notice, money
-
-
-def _nth(journal, index):
-    """The index-th transaction, newest first (reversals included), or None."""
-    i = 0
-    for txn in journal.history():
-        if i == index:
-            return txn
-        i += 1
-    return None
-
-
-def find_sale(journal, rrn):
-    """The approved sale with this RRN in the open batch (what a void may cancel), or None."""
-    for txn in journal.history():
-        if txn.batch != journal.batch:
-            return None
-        if txn.type == kinds.SALE and txn.status == kinds.APPROVED and txn.rrn == rrn:
-            return txn
-    return None
-
-
-def refundable(journal, sale):
-    """What is left to refund of ``sale``: its amount less the approved refunds of it in the journal."""
-    left = sale.amount
-    for txn in journal.history():
-        if txn.seq <= sale.seq:
-            break
-        if txn.type == kinds.REFUND and txn.status == kinds.APPROVED and txn.orig_rrn == sale.rrn:
-            left -= txn.amount
-    return left if left > 0 else 0
+import queries
+from money import money
+from screens import Screen, Notice
 
 
 class History(Screen):
     def __init__(self, app):
         super().__init__(app)
         self.index = 0
-        self.txn = _nth(app.journal(), 0)
+        self.txn = queries.nth(app.journal(), 0)
 
     def rows(self):
         t = self.t
@@ -56,7 +27,7 @@ class History(Screen):
         when = clock.local(txn.time, self.app.config.utc_offset_min)
         hint = t("func_refund") if self._refundable() else t("up_down")
         return ("%s %d" % (t("history"), self.index + 1),
-                "%s %s" % (kinds.TYPE_NAMES[txn.type], kinds.STATUS_NAMES[txn.status]),
+                "%s %s" % (kinds.type_name(txn.type), kinds.STATUS_NAMES[txn.status]),
                 "%s %s" % (t("amount"), money(txn.amount)),
                 "%s %s" % (t("rrn"), txn.rrn or "-"),
                 card.masked(txn.pan) if txn.pan else t("no_card"),
@@ -72,7 +43,7 @@ class History(Screen):
         index = self.index + step
         if index < 0:
             return
-        txn = _nth(self.app.journal(), index)
+        txn = queries.nth(self.app.journal(), index)
         if txn is not None:
             self.index = index
             self.txn = txn
@@ -87,7 +58,7 @@ class History(Screen):
             reprint(app, self.txn)
         elif key == keys.FUNC and self._refundable():
             import refund
-            refund.start_from(app, self.txn, refundable(app.journal(), self.txn))
+            refund.start_from(app, self.txn, queries.refundable(app.journal(), self.txn))
         else:
             super().on_key(key)
 
@@ -97,7 +68,7 @@ def reprint(app, txn):
     t = app.t
     done = receipt.print_both(app, txn, reprint=True)
     app.go(Notice(app, (t("reprint"), "", t("reprinted") if done else t("not_built"),
-                        "%s %s" % (kinds.TYPE_NAMES[txn.type], money(txn.amount)), "", "", "", t("any_key"))))
+                        "%s %s" % (kinds.type_name(txn.type), money(txn.amount)), "", "", "", t("any_key"))))
 
 
 def start(app):
@@ -106,7 +77,7 @@ def start(app):
 
 def start_reprint(app):
     """FUNC 6: the newest transaction's receipt again (any other one: from history, ENTER)."""
-    txn = _nth(app.journal(), 0)
+    txn = queries.nth(app.journal(), 0)
     if txn is None:
         app.go(History(app))
     else:

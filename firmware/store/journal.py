@@ -33,8 +33,9 @@ except ImportError:  # a port built without binascii.crc32: the same CRC, bit by
 
 
 # --- transaction vocabulary (the numbers are what the records store) --------
-from kinds import (SALE, REFUND, VOID, REVERSAL, SETTLEMENT, TYPE_NAMES, PENDING, APPROVED, DECLINED, FAILED,
-                   REVERSED, STATUS_NAMES, ENTRY_NONE, ENTRY_KEYED, ENTRY_SWIPE, ENTRY_CONTACTLESS, Txn)
+from kinds import SALE, REFUND, VOID, REVERSAL, SETTLEMENT, PENDING, APPROVED, REVERSED, Txn
+# raised here, caught by a send that outlives this module's load (domain/errors.py)
+from errors import JournalError, JournalFull
 
 # marks: journal events that are not transactions
 MARK_SETTLED = const(1)  # value = the batch that was closed
@@ -62,14 +63,6 @@ _BATCH_LIMIT = const(1000000)  # batch numbers are n6: 1..999999, then 1 again
 
 _ZEROS = bytes(_MAX_RECORD)
 _CHARSET = b" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"
-
-
-class JournalFull(Exception):
-    """Only unsettled records remain: the terminal must refuse new work until a settlement."""
-
-
-class JournalError(Exception):
-    """The journal was used wrongly (unknown seq, bad batch...)."""
 
 
 # --- small codecs, writing into caller's buffers -----------------------------

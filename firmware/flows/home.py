@@ -1,7 +1,7 @@
 """The idle screen and the function menu."""
 import clock
 import keys
-from ui import Screen, Choice, Notice
+from screens import Screen, Choice
 
 
 class Idle(Screen):
@@ -27,11 +27,8 @@ class Idle(Screen):
 
 def menu(app):
     """The function menu: each digit opens its flow (design: FUNC then 1..7)."""
-    def later(label):
-        return lambda: app.go(Notice(app, (app.t(label), "", app.t("not_built"),
-                                           app.t("not_built2"), "", "", "", app.t("cancel_back"))))
     items = []
     for digit, label in ((1, "sale"), (2, "void"), (3, "refund"), (4, "history"),
                          (5, "settlement"), (6, "reprint"), (7, "settings")):
-        items.append((digit, label, (lambda n=label: app.start_flow(n)) if label in app.flows else later(label)))
+        items.append((digit, label, lambda n=label: app.start_flow(n)))
     return Choice(app, "menu", items)

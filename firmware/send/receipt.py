@@ -8,14 +8,14 @@ from micropython import const
 import card
 import clock
 import kinds
-import messages
-from ui import money
+import words
+from money import letters, money
 
 WIDTH = const(32)
 
 
 def _w(key):
-    return messages.lookup("en", key)
+    return words.lookup("en", key)
 
 
 def _pair(label, value):
@@ -28,7 +28,7 @@ def lines(config, txn, copy_key, reprint=False):
     t = clock.local(txn.time, config.utc_offset_min)
     out = [_w("title"), _w(copy_key) + (" (REPRINT)" if reprint else ""), "",
            _pair(_w("merchant"), config.merchant_id), _pair(_w("terminal"), config.terminal_id),
-           kinds.TYPE_NAMES[txn.type]]
+           kinds.type_name(txn.type)]
     if txn.type != kinds.SETTLEMENT:
         out.append(_pair(_w("card"), card.masked(txn.pan) if txn.pan else _w("no_card")))
     out.append(_pair(_w("date"), "%04d-%02d-%02d %02d:%02d:%02d" % (t[0], t[1], t[2], t[3], t[4], t[5])))
@@ -43,7 +43,7 @@ def lines(config, txn, copy_key, reprint=False):
     if txn.reason:
         out.append(_pair(_w("reason"), _w("reason_%d" % txn.reason)))
     if txn.type != kinds.SETTLEMENT:
-        out.append(_pair(_w("amount"), "CNY " + money(txn.amount) if txn.currency == 156 else money(txn.amount)))
+        out.append(_pair(_w("amount"), letters(txn.currency) + " " + money(txn.amount, txn.currency)))
     out.append(_w("rc_" + txn.response_code) if txn.response_code else kinds.STATUS_NAMES[txn.status])
     if copy_key == "merchant_copy" and txn.type in (kinds.REFUND, kinds.VOID):
         out.extend(("", _w("sign") + ":", "", "_" * WIDTH))

@@ -1,34 +1,14 @@
-"""The requests of the micropos-8583 profile, filled from journalled transactions.
+"""The requests of the micropos-8583 profile, built from the message-kind table.
 
-Which fields each request carries is the table below (protocol.md,
-"Messages"); one function gives a field's value, so the builders of sale,
-refund, void, reversal and settlement differ only in their row.  A field
-whose value is absent (no card on a reference-only refund, no original on a
-sale's reversal) is left out.
+Which fields a request carries, its MTI and its processing code are
+``kinds.TABLE`` (docs/protocol.md, "Messages"); ``_value`` gives each field's
+value, so sale, refund, void, reversal and settlement differ only in their
+row.  A field the table marks optional is left out when it has no value (no
+card on a reference-only refund, no original on a sale's reversal); a
+mandatory one without a value is a bug, and raises.
 """
 import clock
 import kinds
-
-# One row per request kind: its field numbers, in order, as bytes (a bytes
-# literal stays in flash; tuples of ints would be built in RAM).
-_ROWS = (
-    b"",
-    # SALE: 2 3 4 7 11 12 13 14 22 25 41 42 49 53 60
-    b"\x02\x03\x04\x07\x0b\x0c\x0d\x0e\x16\x19\x29\x2a\x31\x35\x3c",
-    # REFUND: 2 3 4 7 11 12 13 14 22 25 37 41 42 49 53 60 61 62
-    b"\x02\x03\x04\x07\x0b\x0c\x0d\x0e\x16\x19\x25\x29\x2a\x31\x35\x3c\x3d\x3e",
-    # VOID: 2 3 4 7 11 12 13 22 25 37 41 42 49 53 60 61
-    b"\x02\x03\x04\x07\x0b\x0c\x0d\x16\x19\x25\x29\x2a\x31\x35\x3c\x3d",
-    # The reversed request's fields, unchanged, but DE 2: the terminal keeps no
-    # full PAN once a transaction is over, and the acquirer finds the request
-    # by terminal, STAN and DE 7.  A reversal sent again is then the same bytes.
-    # REVERSAL: 3 4 7 11 12 13 22 37 39 41 42 49 53 60 61
-    b"\x03\x04\x07\x0b\x0c\x0d\x16\x25\x27\x29\x2a\x31\x35\x3c\x3d",
-    # SETTLEMENT: 3 7 11 41 42 49 53 60 63
-    b"\x03\x07\x0b\x29\x2a\x31\x35\x3c\x3f",
-)
-MTI = ("", "0200", "0200", "0200", "0400", "0500")
-_PROCESSING = ("", "000000", "200000", "020000", "", "920000")
 
 
 def _value(de, job, config):
@@ -36,7 +16,7 @@ def _value(de, job, config):
     if de == 2:
         return job.pan
     if de == 3:
-        return _PROCESSING[txn.type]
+        return kinds.processing_code(txn.type)
     if de == 4:
         return txn.amount
     if de == 7:
@@ -86,11 +66,16 @@ def _value(de, job, config):
 def fill(msg, job, config):
     """Clears ``msg`` and fills it as ``job`` says (DE 64 is the encoder's, with the MAC)."""
     msg.clear()
-    msg.set(0, MTI[job.kind])
-    for de in _ROWS[job.kind]:
+    msg.set(0, kinds.mti(job.kind))
+    for de, optional in kinds.request_fields(job.kind):
+        if de == 64:
+            continue
         value = _value(de, job, config)
-        if value != "":
-            msg.set(de, value)
+        if value is None or isinstance(value, str) and not value:
+            if optional:
+                continue
+            raise ValueError("DE %d: no value for a %s" % (de, kinds.type_name(job.kind)))
+        msg.set(de, value)
 
 
 def totals_field(totals):

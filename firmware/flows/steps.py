@@ -9,7 +9,8 @@ import time
 import card
 import keys
 import kinds
-from ui import Screen, Entry, Choice, Notice, money
+from money import money
+from screens import Screen, Entry, Choice, Notice
 
 _PASSWORD_TRIES = const(3)
 _LOCK_MS = const(300000)  # 5 minutes
@@ -217,5 +218,13 @@ def confirm(flow):
 
 
 def send(flow):
-    import exchange
-    return exchange.start(flow)
+    """The send step: the draft becomes a transaction, sent behind the progress screen."""
+    from transmit import Job
+    app = flow.app
+    draft = flow.draft
+    txn = kinds.Txn(type=draft.type, amount=draft.amount, currency=app.config.currency, pan=draft.pan,
+                    entry=draft.entry, reason=draft.reason, orig_rrn=draft.orig_rrn, orig_date=draft.orig_date)
+    job = Job(draft.type, txn)
+    job.pan, job.expiry, job.original = draft.pan, draft.expiry, draft.original
+    draft.pan = draft.expiry = ""
+    return app.send(job, flow.title)

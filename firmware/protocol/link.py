@@ -1,8 +1,8 @@
 """One request to the acquirer and its verified response.
 
 The codec, CMAC and the connection are loaded for one message and dropped
-right after it (``exchange`` unloads this module and the ones it imports),
-so they never share the heap with the journal, DUKPT or the receipt.
+right after it (``app/lifetime.py`` unloads this module and the ones it
+imports), so they never share the heap with the journal, DUKPT or the receipt.
 
 ``send`` answers with plain values, not objects of these modules, so nothing
 the caller keeps holds this code in RAM.
@@ -10,41 +10,43 @@ the caller keeps holds this code in RAM.
 import cmac
 import hostconn
 import iso8583
-import wire
+import messages
 
 
 class Rejected(Exception):
     """A response that does not answer the request or whose MAC fails: treated as none."""
 
 
-async def _exchange(app, job, key, progress):
+async def _exchange(config, network_up, job, key, on_stage):
     """Sends ``job`` (its KSN already set) MACed with ``key``; returns the verified response."""
-    config = app.config
-    network_up = getattr(app.board, "network_up", None)  # a board with WiFi brings it up first
     if network_up is not None and not await network_up(config):
         raise hostconn.ConnectFailed("no network")
     tx = bytearray(iso8583.LONGEST)  # the profile's longest message, not the 2 KB the framing allows
     conn = hostconn.HostConnection(config, iso8583.LONGEST, tx)  # the response lands there too
     request = iso8583.Message()
-    wire.fill(request, job, config)
+    messages.fill(request, job, config)
     mac = cmac.Cmac(key)
     length = request.encode(tx, 0, mac)
-    got = await conn.exchange(tx, length, progress.set_stage)
+    got = await conn.exchange(tx, length, on_stage)
     response = iso8583.Message()
     try:
         response.decode(tx, got)
         span, mac_at = iso8583.mac_span(tx, got)
     except iso8583.DecodeError as exc:
         raise Rejected(str(exc))
-    if not wire.answers(request, response):
+    if not messages.answers(request, response):
         raise Rejected("not the answer to the request")
     if not mac.verify8(span, memoryview(tx)[mac_at:mac_at + iso8583.MAC_LENGTH]):
         raise Rejected("response MAC does not verify")
     return response
 
 
-async def send(app, job, key, progress):
+async def send(config, network_up, job, key, on_stage):
     """Sends ``job`` MACed with ``key``: (failure, response code, RRN, approval code).
+
+    ``network_up``: the board's coroutine that brings its network up (None
+    when it has none to bring up); ``on_stage(name)`` is told "connecting",
+    "sending" and "receiving" as they begin.
 
     ``failure`` is None when a verified response came back, else the words
     key of what went wrong: "no_connect" (nothing was sent), "host_timeout"
@@ -52,7 +54,7 @@ async def send(app, job, key, progress):
     the terminal rejects: a reversal is owed too).
     """
     try:
-        response = await _exchange(app, job, key, progress)
+        response = await _exchange(config, network_up, job, key, on_stage)
     except hostconn.ConnectFailed:
         return "no_connect", "", "", ""
     except hostconn.NoResponse:

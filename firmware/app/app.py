@@ -1,48 +1,36 @@
-"""The terminal application: one navigator, one key loop, one ticker.
+"""The terminal application: one navigator, one key loop, one ticker, one worker.
 
 Everything happens on asyncio tasks: the keypad scanner (when the board has
 one) and the host link (in the emulator and under test) put keys in the
 queue; the key loop hands each to the current screen and redraws.  Keys that
 arrive before a screen is ready, or while a transaction is on the wire,
-wait in the queue, so typing ahead loses nothing.
+wait in the queue, so typing ahead loses nothing.  Sends run on the one
+worker task behind the progress screen.
 
-Memory: a flow's modules (its screens, the codec, DUKPT, the connection)
-are imported when the merchant starts it and unloaded back at idle, so an
-ESP32 without PSRAM holds only the one flow in use.
+Memory: what is loaded and when it goes is decided in one place,
+``lifetime``: a flow's modules load when the merchant starts it and go at
+idle, and a send's parts take turns.
 """
 from micropython import const
 import asyncio
-import gc
 import sys
 import time
 
-import messages
-from keys import KeyQueue
+import errors  # noqa: F401 - resident: exceptions that cross a module drop (domain/errors.py)
+import kinds  # noqa: F401 - resident: the vocabulary every layer shares
+import words
 from config import Config
+from keys import KeyQueue
+from lifetime import Lifetime
 from textscreen import TextScreen
 import home
 
 _TICK_MS = const(1000)
 _BUSY_POLL_MS = const(20)
 
-# What the menu's digits start: (module, function).  Imported on demand.
-FLOWS = {
-    "sale": ("sale", "start"),
-    "void": ("void", "start"),
-    "refund": ("refund", "start"),
-    "history": ("history", "start"),
-    "settlement": ("settle", "start"),
-    "reprint": ("history", "start_reprint"),
-    "settings": ("settings", "start"),
-}
-# Loaded only while a flow runs: its screens until it sends, the wire until idle.
-UI_MODULES = ("sale", "void", "refund", "history", "settle", "settings", "steps", "flow", "card", "journal")
-WIRE_MODULES = ("exchange", "reversals", "link", "wire", "receipt", "iso8583", "dukpt", "cmac", "hostconn")
-
 
 class App:
-    ui_modules = UI_MODULES
-    def __init__(self, board, config=None, flows=None):
+    def __init__(self, board, config=None):
         self.board = board
         self.config = config or Config()
         # a board may know better than the demo config (the emulator: the host's time zone)
@@ -50,10 +38,9 @@ class App:
         self.config.acquirer = getattr(board, "ACQUIRER", self.config.acquirer)
         self.queue = KeyQueue()
         self.text = TextScreen(board.display)
-        self.flows = FLOWS if flows is None else flows
+        self.lifetime = Lifetime(board)
         self.screen = None
         self._last_key_ms = time.ticks_ms()
-        self._journal = None
         self.password_tries = 0
         self.locked_until_ms = 0
         self.reversals_owed = 0
@@ -61,7 +48,6 @@ class App:
         self._job_ready = asyncio.Event()
         make_printer = getattr(board, "make_printer", None)
         self.printer = make_printer() if make_printer else None
-        self.home()
 
     @property
     def initial_key(self):
@@ -74,26 +60,14 @@ class App:
         return unhexlify(self.config.initial_key_id)
 
     def journal(self):
-        """The journal, opened (and so recovered) on first use."""
-        if self._journal is None:
-            import journal
-            partition = self.board.journal_partition
-            if partition is None:
-                raise OSError("no journal partition on this board: flash with make flash")
-            self._journal = journal.Journal(partition)
-        return self._journal
-
-    def close_journal(self):
-        """Drops the journal and its code while something else needs the room; the next use reopens it."""
-        self._journal = None
-        self.unload(("journal",))
+        """The journal, opened (and so recovered) on first use; ``lifetime`` closes it."""
+        return self.lifetime.journal()
 
     def start_flow(self, name):
-        module, function = self.flows[name]
-        getattr(__import__(module), function)(self)
+        self.lifetime.start_flow(self, name)
 
     def t(self, key):
-        return messages.lookup(self.config.language, key)
+        return words.lookup(self.config.language, key)
 
     def go(self, screen):
         if self.screen is not None:
@@ -104,16 +78,7 @@ class App:
 
     def home(self):
         self.go(home.Idle(self))
-        self._journal = None  # reopened (bounded recovery, ~80 small reads) by the next flow
-        self.unload(UI_MODULES)
-        self.unload(WIRE_MODULES)
-
-    def unload(self, names):
-        """Drops modules only a flow needs (see the module docstring); they load again when next used."""
-        for name in names:
-            if name in sys.modules:
-                del sys.modules[name]
-        gc.collect()
+        self.lifetime.idle()  # the journal reopens (bounded recovery, ~80 small reads) at the next use
 
     def render(self):
         self.text.show(self.screen.rows())
@@ -170,6 +135,46 @@ class App:
                 self.home()
             job = None
 
+    def send(self, job, title_key):
+        """Sends ``job`` behind a progress screen; its outcome is drawn when it is known."""
+        from progress import Progress
+        progress = Progress(self, title_key)
+        self.run_behind(self._send(job, progress))
+        self.go(progress)
+        self.lifetime.drop("screens")  # the entry screens are done with: room for the wire
+        return progress
+
+    async def _send(self, job, progress):
+        title = progress.title
+        try:
+            import exchange
+            outcome = await exchange.send(self, job, progress.set_stage)
+        except Exception as exc:  # the terminal must come back to the merchant, whatever broke
+            sys.print_exception(exc)
+            import exchange
+            exchange.reverse_what_broke(self)
+            outcome = kinds.Outcome(kinds.Outcome.BROKEN, detail=str(exc))
+        exchange = None
+        import results
+        self.go(results.screen(self, title, outcome))
+
+    def recover(self):
+        """At boot: a transaction a power cut left without an outcome is reversed before anything else."""
+        from progress import Progress
+        progress = Progress(self, "reversal")
+        self.go(progress)
+        self.run_behind(self._recover(progress))
+
+    async def _recover(self, progress):
+        import reversals
+        delivered = await reversals.recover(self, progress.set_stage)
+        reversals = None
+        if delivered:
+            self.home()
+        else:
+            import results
+            self.go(results.notice(self, "reversal", self.t("host_unreachable"), self.t("reversal_pending")))
+
     async def run_ticks(self):
         while True:
             await asyncio.sleep_ms(_TICK_MS)
@@ -180,22 +185,25 @@ class App:
 async def main(board, link=False):
     app = App(board)
     asyncio.create_task(app.run_jobs())
-    if board.journal_partition is not None:
-        if app.journal().pending_without_outcome():
-            import reversals
-            reversals.recover(app)
-        else:
-            app.home()
     keypad = board.make_keypad(app.queue)
     if keypad is not None:
         asyncio.create_task(keypad.run())
     make_reader = getattr(board, "make_card_reader", None)
     if make_reader is not None:
         asyncio.create_task(make_reader(app).run())
+    host = None
     if link:
         import hostlink
-        hostlink.HostLink(app).start()
+        host = hostlink.HostLink(app)
     asyncio.create_task(app.run_ticks())
+    app.lifetime.mark_resident()
+    # What a power cut left without an outcome is reversed before anything else.
+    if board.journal_partition is not None and app.journal().pending_without_outcome():
+        app.recover()
+    else:
+        app.home()
+    if host is not None:
+        host.start()
     await app.run_keys()
 
 

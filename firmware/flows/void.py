@@ -6,15 +6,15 @@ terminal before settlement); its amount is taken from there.
 import flow
 import kinds
 import steps
-from history import find_sale
-from ui import Entry
+import queries
+from screens import Entry
 
 
 def _original(flow_):
     app = flow_.app
 
     def done(rrn):
-        sale = find_sale(app.journal(), rrn)
+        sale = queries.find_sale(app.journal(), rrn)
         if sale is None:
             return "orig_missing"
         draft = flow_.draft

@@ -1,0 +1,98 @@
+"""Sending a transaction: reversals owed first, the journal before the wire, the outcome after.
+
+The order is what makes a power cut or a dead network harmless:
+1. a reversal still owed is sent first; while one cannot be delivered no new
+   transaction goes out;
+2. the transaction is journalled as pending (write-ahead), which also fixes
+   its STAN and its KSN counter: both come from the journal's sequence number,
+   so they survive reboots and never repeat;
+3. the request is built from that record, MACed with the DUKPT key of its
+   KSN, and sent (``transmit``);
+4. the response must answer it (MTI, DE 11, 41, 4) and carry a MAC that
+   verifies; anything else counts as no response;
+5. the outcome is journalled, then the receipts print.
+No response, or a rejected one, journals a reversal before the cashier is
+told.  At boot, a transaction journalled without an outcome gets its
+reversal journalled and sent (``reversals.recover``).
+
+The send returns a ``kinds.Outcome``; it never builds a screen (the flow
+that started it draws the outcome).
+"""
+import clock
+import kinds
+from errors import JournalFull
+from kinds import Outcome
+from transmit import REASON_NO_RESPONSE, REASON_REJECTED, send_one, stan_for
+
+
+def _journal_pending(app, job):
+    """Write-ahead: journals the job's transaction as pending; its seq, or None when the journal is full."""
+    journal = app.journal()
+    txn = job.txn
+    txn.stan = stan_for(journal.next_seq)
+    txn.time = clock.now()
+    if txn.type == kinds.SETTLEMENT:
+        import messages
+        job.totals = messages.totals_field(journal.totals())
+        app.lifetime.drop("link")
+    try:
+        return journal.append_pending(txn)
+    except JournalFull:
+        return None
+
+
+def _journal_outcome(app, txn, seq, code, rrn, auth):
+    """Journals the response's outcome, then closes the journal to leave the receipt the room."""
+    journal = app.journal()
+    status = kinds.APPROVED if code == "00" else kinds.DECLINED
+    journal.set_outcome(seq, status, rrn, auth, code)
+    txn.status, txn.rrn, txn.auth_code, txn.response_code = status, rrn, auth, code
+    if txn.type == kinds.SETTLEMENT and status == kinds.APPROVED:
+        journal.mark_settled(txn.batch)
+    app.lifetime.drop("journal")
+
+
+async def send(app, job, on_stage):
+    """The whole send of one transaction: its ``Outcome``.
+
+    Each part loads only what it needs: the journal to write ahead, the
+    link for the message, the journal again for the outcome, then the receipt.
+    """
+    if app.reversals_owed:
+        import reversals
+        if not await reversals.deliver(app, on_stage):
+            return Outcome(Outcome.REVERSAL_STUCK)
+    seq = _journal_pending(app, job)
+    if seq is None:
+        return Outcome(Outcome.JOURNAL_FULL)
+    txn = job.txn
+    failure, code, rrn, auth = await send_one(app, job, seq, on_stage)
+    job.pan = job.expiry = ""
+    if failure == Outcome.NO_CONNECT:
+        app.journal().set_outcome(seq, kinds.FAILED)
+        txn.status = kinds.FAILED
+        return Outcome(failure, txn)
+    if failure is not None:
+        import reversals
+        reversals.owe(app, txn, REASON_NO_RESPONSE if failure == Outcome.NO_RESPONSE else REASON_REJECTED)
+        return Outcome(failure, txn)
+    _journal_outcome(app, txn, seq, code, rrn, auth)
+    outcome = Outcome(Outcome.OK if txn.status == kinds.APPROVED else Outcome.REFUSED, txn, code)
+    if txn.status == kinds.APPROVED:
+        import receipt
+        outcome.printed = receipt.print_both(app, txn)
+    return outcome
+
+
+def reverse_what_broke(app):
+    """Queues a reversal for a request a broken send left journalled without an outcome.
+
+    Sent or not, its fate is unknown: it is reversed as after a power cut,
+    not left until the next boot.
+    """
+    try:
+        import reversals
+        reversals.queue_lost(app)
+    except Exception as exc:  # e.g. out of memory again: the next boot queues it instead
+        import sys
+        sys.print_exception(exc)

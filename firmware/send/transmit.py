@@ -1,0 +1,47 @@
+"""One journalled transaction on the wire: its keys, then one request and its answer.
+
+The parts take turns in the heap (``app/lifetime.py``): the journal is
+closed while the message is out; DUKPT derives the message's KSN and MAC
+key from the journal seq and is dropped before the codec and the connection
+load; they are dropped once the answer is in.
+"""
+from micropython import const
+
+_STAN_MODULUS = const(999999)  # STAN is n6 and never 0
+
+# DE 39 of a reversal: why the request is reversed
+REASON_NO_RESPONSE = const(98)
+REASON_REJECTED = const(6)
+
+
+class Job:
+    """One request to build: the transaction and what the journal does not keep."""
+
+    def __init__(self, kind, txn):
+        self.kind = kind  # what is sent: txn.type, or REVERSAL with txn the reversed request
+        self.txn = txn
+        self.ksn_hex = ""
+        self.pan = ""  # the full PAN, for the request itself only
+        self.expiry = ""
+        self.original = None  # the sale a void cancels (its batch and STAN go in DE 61)
+        self.reversal_reason = REASON_NO_RESPONSE
+        self.totals = ""  # DE 63 of a settlement
+
+
+def stan_for(seq):
+    return (seq - 1) % _STAN_MODULUS + 1
+
+
+async def send_one(app, job, seq, on_stage):
+    """``job`` on the wire as journal seq ``seq``: (failure, response code, RRN, approval code), see ``link.send``."""
+    lifetime = app.lifetime
+    lifetime.drop("journal")
+    import dukpt
+    job.ksn_hex, key = dukpt.message_keys(app.initial_key, app.initial_key_id, seq)
+    dukpt = None
+    lifetime.drop("keys")
+    import link
+    answer = await link.send(app.config, getattr(app.board, "network_up", None), job, key, on_stage)
+    link = None
+    lifetime.drop("link")
+    return answer
