@@ -322,10 +322,15 @@ def test_a_keyed_card_number_is_luhn_checked_and_cancel_sends_nothing(terminal, 
 
 
 @pytest.mark.emulator_only
+def _full(screen) -> bool:
+    return "journal full - settle first" in " ".join(screen)
+
+
 def test_a_full_journal_refuses_new_work_until_a_settlement(acquirer, reboot, terminal):
-    """With a 2-sector journal, sales fill it; the terminal then says so and sends nothing new."""
+    """With a 2-sector journal, sales fill it; every flow then says so and sends nothing; a settlement clears it."""
     terminal = reboot(terminal, acquirer=f"{acquirer.host}:{acquirer.port}", journal_sectors=2)
     sent = 0
+    first_rrn = ""
     for _ in range(200):
         terminal.press("FUNC", "1", "1", "ENTER")
         terminal.expect("Swipe card")
@@ -335,16 +340,37 @@ def test_a_full_journal_refuses_new_work_until_a_settlement(acquirer, reboot, te
         screen = terminal.expect("Any key: idle", 20)
         terminal.press("CANCEL")
         terminal.expect("FUNC: menu")
-        if "journal full - settle first" in " ".join(screen):
+        if _full(screen):
             break
         assert "APPROVED" in screen
+        first_rrn = first_rrn or rrn_on(screen)
         sent += 1
     else:
         pytest.fail("the journal never filled")
     assert 50 < sent < 200
     requests = len(acquirer.server.received)
     assert requests == sent, "the refused sale was never sent"
+
+    def refused(*keys: str, card: bool = False) -> None:
+        """Types ``keys`` (swiping the sale's card where asked); the flow must end on the journal-full words."""
+        terminal.press(*keys)
+        if card:
+            terminal.expect("Swipe card")
+            terminal.swipe(SALE_PAN, SALE_EXPIRY)
+            terminal.expect("ENTER: send")
+            terminal.press("ENTER")
+        screen = terminal.expect("Any key: idle", 20)
+        assert _full(screen) and "ERROR" not in screen, screen
+        terminal.press("CANCEL")
+        terminal.expect("FUNC: menu")
+
+    refused("FUNC", "2", *PASSWORD, "ENTER", *first_rrn, "ENTER", card=True)  # void
+    today = date.today().strftime("%m%d")
+    refused("FUNC", "3", *PASSWORD, "ENTER", "ENTER", *first_rrn, "ENTER", *today, "ENTER", "1", "ENTER", "1",
+            "ENTER")  # refund, reference only
+    refused("FUNC", "4", "FUNC", *PASSWORD, "ENTER", "1", "ENTER")  # refund from history
+    assert len(acquirer.server.received) == requests, "a refused transaction was sent"
     terminal.press("FUNC", "5", "ENTER")
-    terminal.expect("Batch closed", 20)  # settled records may now be reclaimed
+    terminal.expect("Batch closed", 20)  # a settlement is possible on a full journal; its records may go now
     terminal.press("CANCEL")
     assert sale(terminal, "0.01")
