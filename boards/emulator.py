@@ -10,7 +10,10 @@ flash chip (a file of 4 KB erase blocks with NOR semantics that counts
 programs and erases and can lose power at a chosen write).
 
 Settings come from the environment the host starts the unix port with:
-MICROPOS_FLASH (the image file, default flash.img in the current folder),
+MICROPOS_FLASH_BLOCKS and MICROPOS_VFS_BLOCKS (the flash layout, from the
+host's board table, host/micropos/boards.py: the image's size in 4 KB
+blocks and how many of them LittleFS "vfs" takes; the raw journal has the
+rest), MICROPOS_FLASH (the image file, default flash.img in the current folder),
 MICROPOS_ACQUIRER=HOST:PORT (instead of the configured acquirer),
 MICROPOS_JOURNAL_SECTORS=N (a smaller journal partition),
 MICROPOS_CUT_AFTER_WRITES=N (power fails at the N-th program or erase) and
@@ -18,7 +21,6 @@ MICROPOS_CUT_HALF=1 (that write is half applied).
 """
 import os
 import time
-from micropython import const
 import framebuf
 
 from sim_flash import FileFlash
@@ -26,22 +28,33 @@ from sim_printer import ReceiptFile
 
 NAME = "emulator"
 
+
+def _setting(name):
+    value = os.getenv(name)
+    if not value:
+        raise OSError("the emulator board needs %s: start it with micropos (emulator, board or tests)" % name)
+    return int(value)
+
+
 # Flash layout, as on the ESP32 board: LittleFS "vfs", then the raw "journal".
-_FLASH_BLOCKS = const(128)  # 512 KB image
-_VFS_BLOCKS = const(64)  # 256 KB
-
+_flash_blocks = _setting("MICROPOS_FLASH_BLOCKS")
+_vfs_blocks = _setting("MICROPOS_VFS_BLOCKS")
 FLASH_IMAGE = os.getenv("MICROPOS_FLASH") or "flash.img"
-flash = FileFlash(FLASH_IMAGE, _FLASH_BLOCKS)
-vfs_partition = flash.partition(0, _VFS_BLOCKS)
+flash = FileFlash(FLASH_IMAGE, _flash_blocks)
+vfs_partition = flash.partition(0, _vfs_blocks)
 # MICROPOS_JOURNAL_SECTORS=N gives the journal only N sectors (tests fill it quickly)
-journal_partition = flash.partition(_VFS_BLOCKS, int(os.getenv("MICROPOS_JOURNAL_SECTORS") or _FLASH_BLOCKS - _VFS_BLOCKS))
-if os.getenv("MICROPOS_CUT_AFTER_WRITES"):
-    flash.cut_after(int(os.getenv("MICROPOS_CUT_AFTER_WRITES")), half=os.getenv("MICROPOS_CUT_HALF") == "1")
+_journal_blocks = os.getenv("MICROPOS_JOURNAL_SECTORS")
+journal_partition = flash.partition(_vfs_blocks, int(_journal_blocks) if _journal_blocks else _flash_blocks - _vfs_blocks)
+_cut = os.getenv("MICROPOS_CUT_AFTER_WRITES")
+if _cut:
+    flash.cut_after(int(_cut), half=os.getenv("MICROPOS_CUT_HALF") == "1")
 
-if os.getenv("MICROPOS_ACQUIRER"):
-    _host, _port = os.getenv("MICROPOS_ACQUIRER").rsplit(":", 1)
+_acquirer = os.getenv("MICROPOS_ACQUIRER")
+if _acquirer:
+    _host, _port = _acquirer.rsplit(":", 1)
     ACQUIRER = (_host, int(_port))
     del _host, _port
+del _flash_blocks, _vfs_blocks, _journal_blocks, _cut, _acquirer
 
 # Local time is the host's, as the acquirer emulator's "today" is.
 _now = int(time.time())

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from micropos import build, paths
+from micropos.boards import by_platform
 from micropos.errors import MicroposError, SetupError
 
-# sys.platform on the board -> the board definition deployed by default
-DETECT = {"linux": "emulator", "esp32": "esp32_devkitc"}
 _TIMEOUT_S = 120
 
 
@@ -36,9 +35,10 @@ def mpremote(port: str, *args: str, timeout: float = _TIMEOUT_S) -> str:
 
 def detect_board(port: str) -> str:
     platform = mpremote(port, "exec", "import sys; print(sys.platform)").strip()
-    if platform not in DETECT:
+    found = by_platform(platform)
+    if found is None:
         raise MicroposError(f"the board at {port} runs on '{platform}'; name its board with BOARD=...")
-    return DETECT[platform]
+    return found.name
 
 
 def deploy(port: str, board: str = "auto") -> Iterator[str]:

@@ -14,13 +14,21 @@ import sys
 from pathlib import Path
 
 from micropos import partition_table, paths
+from micropos.boards import BOARDS, Board
 from micropos.errors import MicroposError, SetupError
 
-# board -> (esptool chip name, offset of the image)
-BOARDS = {"esp32_devkitc": ("esp32", "0x1000")}
 
-# board -> its partition table, in ESP-IDF CSV format
-PARTITION_TABLES = {"esp32_devkitc": paths.BOARDS / "esp32_devkitc_partitions.csv"}
+def _recipe(name: str) -> tuple[str, int, Path]:
+    """(esptool chip, image offset, partition table CSV) of a board that can be flashed.
+
+    Raises:
+        SetupError: no such board, or one that nothing flashes (the emulator).
+    """
+    flashable = {n: b for n, b in BOARDS.items() if b.chip}
+    found: Board | None = flashable.get(name)
+    if found is None or found.image_offset is None or found.partitions is None:
+        raise SetupError(f"no flashing recipe for board '{name}' (known: {', '.join(flashable)})")
+    return found.chip or "", found.image_offset, found.partitions
 
 
 def table_path(board: str) -> Path:
@@ -45,13 +53,11 @@ def esptool_command(board: str, port: str, firmware: Path, erase: bool = False,
     Raises:
         SetupError: No flashing recipe for ``board``.
     """
-    if board not in BOARDS:
-        raise SetupError(f"no flashing recipe for board '{board}' (known: {', '.join(BOARDS)})")
-    chip, offset = BOARDS[board]
+    chip, offset, _ = _recipe(board)
     tool = str(Path(sys.executable).parent / "esptool")
     base = [tool, "--chip", chip, "--port", port, "--baud", "460800"]
     steps = [[*base, "erase-flash"]] if erase else []
-    steps.append([*base, "--after", "no-reset", "write-flash", "-z", offset, str(firmware)])
+    steps.append([*base, "--after", "no-reset", "write-flash", "-z", f"{offset:#x}", str(firmware)])
     steps.append([*base, "write-flash", "-z", f"{partition_table.TABLE_OFFSET:#x}",
                   str(table or table_path(board))])
     return steps
@@ -73,7 +79,7 @@ def flash(board: str, port: str, firmware: Path | None, erase: bool = False) -> 
     if not Path(port).exists():
         raise SetupError(f"no serial port {port}: is the board plugged in? (ls /dev/ttyUSB* /dev/ttyACM*)")
     commands = esptool_command(board, port, firmware, erase)
-    partition_table.write(PARTITION_TABLES[board], table_path(board))
+    partition_table.write(_recipe(board)[2], table_path(board))
     for command in commands:
         proc = subprocess.run(command, capture_output=True, text=True)
         if proc.returncode != 0:

@@ -17,54 +17,30 @@ from typing import Any
 import iso8583
 
 from micropos import mac as _mac
+from micropos import tables
 
 MAX_MESSAGE = 2048
 _HEADER = struct.Struct(">H")
 
 
-def _fixed(data_enc: str, length: int, desc: str) -> dict[str, Any]:
-    return {"data_enc": data_enc, "len_enc": "ascii", "len_type": 0, "max_len": length, "desc": desc}
+def _spec() -> dict[str, dict[str, Any]]:
+    """The profile as a pyiso8583 spec, built from the firmware's field table (``tables.profile``)."""
+    spec: dict[str, dict[str, Any]] = {
+        "h": {"data_enc": "ascii", "len_enc": "ascii", "len_type": 0, "max_len": 0, "desc": "Message Header (none)"},
+        "p": {"data_enc": "b", "len_enc": "ascii", "len_type": 0, "max_len": 8, "desc": "Bitmap, Primary"},
+    }
+    for field in tables.profile():
+        spec["t" if field.number == 0 else str(field.number)] = {
+            "data_enc": "b" if field.content == "B" else "ascii", "len_enc": "ascii",
+            "len_type": field.length_digits, "max_len": field.max_length, "desc": field.name}
+    return {key: spec[key] for key in ("h", "t", "p", *sorted((k for k in spec if k.isdigit()), key=int))}
 
 
-def _var(digits: int, max_len: int, desc: str) -> dict[str, Any]:
-    return {"data_enc": "ascii", "len_enc": "ascii", "len_type": digits, "max_len": max_len, "desc": desc}
-
-
-#: The profile as a pyiso8583 spec, one line per field of protocol.md's table.
-SPEC: dict[str, dict[str, Any]] = {
-    "h": _fixed("ascii", 0, "Message Header (none)"),
-    "t": _fixed("ascii", 4, "Message Type"),
-    "p": _fixed("b", 8, "Bitmap, Primary"),
-    "2": _var(2, 19, "Primary Account Number"),
-    "3": _fixed("ascii", 6, "Processing Code"),
-    "4": _fixed("ascii", 12, "Amount, Transaction"),
-    "7": _fixed("ascii", 10, "Transmission Date and Time"),
-    "11": _fixed("ascii", 6, "System Trace Audit Number"),
-    "12": _fixed("ascii", 6, "Local Time"),
-    "13": _fixed("ascii", 4, "Local Date"),
-    "14": _fixed("ascii", 4, "Expiration Date"),
-    "22": _fixed("ascii", 3, "POS Entry Mode"),
-    "25": _fixed("ascii", 2, "POS Condition Code"),
-    "37": _fixed("ascii", 12, "Retrieval Reference Number"),
-    "38": _fixed("ascii", 6, "Approval Code"),
-    "39": _fixed("ascii", 2, "Response Code"),
-    "41": _fixed("ascii", 8, "Terminal ID"),
-    "42": _fixed("ascii", 15, "Merchant ID"),
-    "49": _fixed("ascii", 3, "Currency Code"),
-    "53": _var(2, 24, "Key Serial Number"),
-    "60": _var(3, 6, "Batch Number"),
-    "61": _var(3, 16, "Original Transaction Data"),
-    "62": _var(3, 2, "Refund Reason Code"),
-    "63": _var(3, 45, "Settlement Totals"),
-    "64": _fixed("b", 8, "Message Authentication Code"),
-}
+#: The profile as a pyiso8583 spec, one entry per field of the firmware's table.
+SPEC: dict[str, dict[str, Any]] = _spec()
 
 #: Content class of each field: ``n`` digits only, ``an``/``ans`` printable ASCII, ``b`` binary.
-CONTENT: dict[str, str] = {
-    "2": "n", "3": "n", "4": "n", "7": "n", "11": "n", "12": "n", "13": "n", "14": "n",
-    "22": "n", "25": "n", "37": "an", "38": "an", "39": "an", "41": "ans", "42": "ans",
-    "49": "n", "53": "ans", "60": "n", "61": "ans", "62": "n", "63": "ans", "64": "b",
-}
+CONTENT: dict[str, str] = {str(f.number): f.content.lower() for f in tables.profile() if f.number}
 
 Message = dict[str, str]
 

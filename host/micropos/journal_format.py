@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from micropos import tables
+
 MAGIC = b"MPJ\x01"
 HEADER_SIZE = 32
 HEADER_CRC_AT = 20
@@ -25,14 +27,12 @@ TAG_MARK, MARK_SIZE = 0xCD, 13
 RECORD_SIZES = {TAG_PENDING: PENDING_SIZE, TAG_OUTCOME: OUTCOME_SIZE, TAG_MARK: MARK_SIZE}
 MAX_RECORD = 63
 
-TYPE_NAMES = {1: "SALE", 2: "REFUND", 3: "VOID", 4: "REVERSAL", 5: "SETTLEMENT"}
-STATUS_NAMES = {0: "PENDING", 1: "APPROVED", 2: "DECLINED", 3: "FAILED", 4: "REVERSED"}
+TYPE_NAMES = tables.kind_names()
+STATUS_NAMES = tables.status_names()
 MARK_SETTLED, MARK_LOCKOUT = 1, 2
 REFUND_REASONS = {1: "damaged", 2: "not received", 3: "wrong item", 4: "other"}
 REVERSAL_REASONS = {98: "no response", 6: "response rejected"}
 CHARSET = " 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"
-# ISO 4217 minor units that are not 2; every other currency has 2 decimals
-CURRENCY_EXPONENTS = {392: 0, 410: 0, 704: 0, 48: 3, 368: 3, 400: 3, 414: 3, 434: 3, 512: 3, 788: 3}
 
 CSV_COLUMNS = ("seq", "time", "type", "status", "amount", "currency", "stan", "rrn", "orig_rrn", "pan",
                "response_code", "auth_code", "reason", "batch")
@@ -161,7 +161,7 @@ def iso_time(seconds: int) -> str:
 
 
 def decimal_amount(minor: int, currency: int) -> str:
-    exponent = CURRENCY_EXPONENTS.get(currency, 2)
+    exponent = tables.exponent(currency)
     if exponent == 0:
         return str(minor)
     whole, fraction = divmod(minor, 10**exponent)

@@ -7,22 +7,18 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from pathlib import Path
 from typing import TextIO
 
-from micropos import paths
+from micropos.boards import BLOCK_SIZE, EMULATOR
 from micropos.errors import MicroposError
 from micropos.journal_format import CSV_COLUMNS, JournalImage, iter_rows, read_image, read_journal
 
-BLOCK_SIZE = 4096
 
 
 def emulator_journal_span() -> tuple[int, int]:
-    """(offset, length) of the journal partition in an emulator flash image, from boards/emulator.py."""
-    source = (paths.BOARDS / "emulator.py").read_text()
-    blocks = {name: int(value) for name, value in re.findall(r"^_?(FLASH_BLOCKS|VFS_BLOCKS) = (?:const\()?(\d+)", source, re.M)}
-    return blocks["VFS_BLOCKS"] * BLOCK_SIZE, (blocks["FLASH_BLOCKS"] - blocks["VFS_BLOCKS"]) * BLOCK_SIZE
+    """(offset, length) of the journal partition in an emulator flash image, from the board table."""
+    return EMULATOR.journal_span
 
 
 def from_flash_file(path: Path) -> JournalImage:

@@ -38,6 +38,9 @@ def micropython_env(extra: list[Path] | None = None) -> dict[str, str]:
     """Environment for a unix-port process that imports the firmware and the boards."""
     path = [*(str(p) for p in extra or []), *(str(p) for p in firmware_folders()), str(FIRMWARE), str(BOARDS),
             ".frozen"]
+    from micropos.boards import EMULATOR  # the emulator board's flash layout, for scripts that import it
+
     env = dict(os.environ)
+    env.update(EMULATOR.env())
     env["MICROPYPATH"] = os.pathsep.join(path)
     return env

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from micropos import tables
 from micropos.errors import ExpectTimeout, LinkError
 from micropos.transport import Transport
 
 Screen = tuple[str, ...]
 
-# The logical keys of the keypad, as the firmware names them (firmware/keys.py).
-KEY_NAMES = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
-             "ENTER", "CANCEL", "CLEAR", "FUNC", "UP", "DOWN")
+# The logical keys of the keypad, as the firmware names them (``NAMES`` in firmware/domain/keys.py).
+KEY_NAMES: tuple[str, ...] = tables.constant(tables.KEYS_SOURCE, "NAMES")
 
 
 class Terminal:

@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 from micropos import paths, romfs
+from micropos.boards import EMULATOR
 from micropos.romport import MOUNT_ROM
 from micropos.errors import LinkError, SetupError
 
@@ -58,6 +59,7 @@ class EmulatorTransport(Transport):
         image = romfs.build_image("emulator", self.stage)
         proc_env = dict(os.environ)
         proc_env["MICROPYPATH"] = os.pathsep.join(["/rom", ".frozen"])
+        proc_env.update(EMULATOR.env())
         proc_env.update(env or {})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "micropos.romport", str(image),

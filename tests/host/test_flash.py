@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+import pytest
 
 from micropos import flashing, partition_table, paths
+from micropos.boards import BOARDS
+from micropos.errors import SetupError
 from micropos.flashing import esptool_command
 
 
@@ -30,9 +33,19 @@ def test_flash_writes_the_image_at_the_esp32_offset_then_the_partition_table():
     assert erase[-1] == "erase-flash"
 
 
-def test_every_flashable_board_has_a_partition_table():
-    assert set(flashing.PARTITION_TABLES) == set(flashing.BOARDS)
-    assert all(csv.is_file() for csv in flashing.PARTITION_TABLES.values())
+def test_every_flashable_board_has_a_partition_table_and_a_board_file():
+    flashable = [b for b in BOARDS.values() if b.chip]
+    assert flashable
+    for board in flashable:
+        assert board.partitions is not None and board.partitions.is_file(), board.name
+        assert board.image_offset is not None
+    for board in BOARDS.values():
+        assert (paths.BOARDS / f"{board.name}.py").is_file(), board.name
+
+
+def test_the_emulator_has_no_flashing_recipe():
+    with pytest.raises(SetupError, match="no flashing recipe for board 'emulator'"):
+        esptool_command("emulator", "/dev/ttyUSB0", Path("fw.bin"))
 
 
 def test_flash_writes_the_table_it_flashes(tmp_path, monkeypatch):
@@ -56,7 +69,7 @@ def test_esptool_accepts_both_writes(tmp_path):
     # argument checks (no overlap, known options) and fail only at the port.
     image = tmp_path / "fw.bin"
     image.write_bytes(b"\xff" * 0x1A0000)
-    table = partition_table.write(flashing.PARTITION_TABLES["esp32_devkitc"], tmp_path / "partitions.bin")
+    table = partition_table.write(BOARDS["esp32_devkitc"].partitions, tmp_path / "partitions.bin")
     for command in esptool_command("esp32_devkitc", str(tmp_path / "no-such-port"), image, table=table):
         proc = subprocess.run(command, capture_output=True, text=True, timeout=60)
         out = proc.stdout + proc.stderr

@@ -30,11 +30,10 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
 
+from micropos import tables
+
 SEED_COLUMNS = ("rrn", "date", "amount", "pan", "expiry", "currency", "terminal_id", "merchant_id")
 
-# ISO 4217 minor-unit exponents for the currencies a demo is likely to use;
-# anything else is taken to have 2 decimals.
-_EXPONENTS = {"156": 2, "344": 2, "392": 0, "410": 0, "446": 2, "840": 2, "901": 2, "978": 2}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS terminals (
@@ -199,8 +198,8 @@ class Exchange:
 
 
 def exponent(currency: str) -> int:
-    """Decimal places of a currency's minor unit (ISO 4217), 2 when not known."""
-    return _EXPONENTS.get(currency, 2)
+    """Decimal places of a currency's minor unit (ISO 4217, the project's one table), 2 when not known."""
+    return tables.exponent(currency) if currency.isdigit() else 2
 
 
 def format_amount(minor: int, currency: str) -> str:

@@ -39,34 +39,49 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from micropos.acquirer.ledger import Kind, Ledger, Totals, Txn, batch_key, fingerprint
+from micropos.tables import message_kinds
 
 DEMO_TERMINAL_ID = "TERM0001"
 DEMO_MERCHANT_ID = "MERCHANT0000001"
 DEFAULT_REFUND_WINDOW_DAYS = 30
 
-PC_SALE = "000000"
-PC_REFUND = "200000"
-PC_VOID = "020000"
-PC_SETTLEMENT = "920000"
-PC_ECHO = "990000"
+
+def _required() -> dict[tuple[str, str], tuple[str, ...]]:
+    """Mandatory request fields by (MTI, DE 3), from the message-kind table the terminal builds from.
+
+    A reversal repeats the DE 3 of what it reverses, so it is required under
+    each of theirs. DE 53 and DE 64 are left to the server, which checks the MAC first.
+    """
+    kinds = message_kinds()
+    required: dict[tuple[str, str], tuple[str, ...]] = {}
+    financial = [k.processing_code for k in kinds if k.mti == "0200" and k.processing_code]
+    for kind in kinds:
+        fields = tuple(str(de) for de in kind.mandatory if de not in (53, 64))
+        for code in [kind.processing_code] if kind.processing_code else financial:
+            required[(kind.mti, code)] = fields
+    return required
+
+
+def _code(name: str) -> str:
+    code = next(k.processing_code for k in message_kinds() if k.name == name)
+    assert code is not None
+    return code
+
+
+PC_SALE = _code("SALE")
+PC_REFUND = _code("REFUND")
+PC_VOID = _code("VOID")
+PC_SETTLEMENT = _code("SETTLEMENT")
+PC_ECHO = _code("ECHO")
 
 #: Fields a response copies from its request when the request has them.
 ECHOED = ("3", "4", "7", "11", "12", "13", "41", "42", "49")
 
 #: Mandatory request fields by (MTI, DE 3); DE 64 and DE 53 are the server's to check.
-REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
-    ("0200", PC_SALE): ("2", "3", "4", "7", "11", "12", "13", "14", "22", "25", "41", "42", "49", "60"),
-    ("0200", PC_REFUND): ("3", "4", "7", "11", "12", "13", "22", "25", "37", "41", "42", "49", "60", "61", "62"),
-    ("0200", PC_VOID): ("2", "3", "4", "7", "11", "12", "13", "22", "25", "37", "41", "42", "49", "60", "61"),
-    ("0400", PC_SALE): ("3", "4", "7", "11", "41", "42"),
-    ("0400", PC_REFUND): ("3", "4", "7", "11", "41", "42"),
-    ("0400", PC_VOID): ("3", "4", "7", "11", "41", "42"),
-    ("0500", PC_SETTLEMENT): ("3", "7", "11", "41", "42", "49", "60", "63"),
-    ("0800", PC_ECHO): ("3", "7", "11", "41", "42"),
-}
+REQUIRED: dict[tuple[str, str], tuple[str, ...]] = _required()
 
 #: Request MTIs whose messages carry a MAC (all but the echo test).
-MACED_MTIS = frozenset({"0200", "0400", "0500"})
+MACED_MTIS = frozenset(k.mti for k in message_kinds() if 64 in k.fields)
 
 
 class Code:

@@ -19,6 +19,7 @@ import tty
 from pathlib import Path
 
 from micropos import paths
+from micropos.boards import EMULATOR
 
 ROM = Path(__file__).with_name("rom.py")
 DEFAULT_FS = paths.VAR / "vboard" / "fs"
@@ -50,7 +51,8 @@ class VirtualBoard:
             try:
                 _quiet_terminal(0)
                 os.chdir(self.fs_dir)
-                os.execv(micropython, ["micropython", "-X", f"heapsize={self.heap}", "-i", str(ROM)])
+                os.execve(micropython, ["micropython", "-X", f"heapsize={self.heap}", "-i", str(ROM)],
+                          {**os.environ, **EMULATOR.env()})
             finally:
                 os._exit(127)
         self._pid, self._board_master = pid, master
