@@ -3,23 +3,32 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
+STUBS  := $(VENV)/mpy-stubs/lib/site-packages
+PIP    := $(BIN)/pip install --quiet --disable-pip-version-check
 BOARD  ?= esp32_devkitc
 
-.PHONY: setup run test bench deploy flash hil clean
+.PHONY: setup run test check bench deploy flash hil clean
 
 setup: $(READY)
 
-$(READY): requirements.lock host/pyproject.toml
+$(READY): requirements.lock requirements-check.lock requirements-stubs.lock host/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e host
+	$(PIP) -r requirements.lock -r requirements-check.lock
+	$(PIP) --no-deps -e host
+	$(PIP) --no-user --upgrade --target $(STUBS) -r requirements-stubs.lock
 	touch $@
 
 run: setup
 	$(BIN)/micropos demo
 
-test: setup
+test: check
 	$(BIN)/pytest
+
+# ruff over everything; mypy (strict) on the host; the firmware and boards against MicroPython's ESP32 stubs
+check: setup
+	$(BIN)/ruff check host tests firmware boards
+	cd host && ../$(BIN)/mypy
+	$(BIN)/basedpyright --project firmware/pyrightconfig.json
 
 bench: setup
 	$(BIN)/micropos bench

@@ -44,7 +44,8 @@ flash = FileFlash(FLASH_IMAGE, _flash_blocks)
 vfs_partition = flash.partition(0, _vfs_blocks)
 # MICROPOS_JOURNAL_SECTORS=N gives the journal only N sectors (tests fill it quickly)
 _journal_blocks = os.getenv("MICROPOS_JOURNAL_SECTORS")
-journal_partition = flash.partition(_vfs_blocks, int(_journal_blocks) if _journal_blocks else _flash_blocks - _vfs_blocks)
+journal_partition = flash.partition(_vfs_blocks,
+                                    int(_journal_blocks) if _journal_blocks else _flash_blocks - _vfs_blocks)
 _cut = os.getenv("MICROPOS_CUT_AFTER_WRITES")
 if _cut:
     flash.cut_after(int(_cut), half=os.getenv("MICROPOS_CUT_HALF") == "1")

@@ -7,6 +7,7 @@ be injected at the n-th program or erase, optionally half-applying it.
 The file persists across runs: re-opening it is the "reboot".
 """
 import os
+from micropython import const
 
 _IOCTL_INIT = const(1)
 _IOCTL_DEINIT = const(2)

@@ -128,6 +128,8 @@ class App:
             self._job_ready.clear()
             job = self._job
             self._job = None
+            if job is None:
+                continue
             try:
                 await job
             except Exception as exc:  # the worker must outlive a broken job

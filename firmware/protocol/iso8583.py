@@ -229,7 +229,8 @@ class Message:
             count = limit
         else:
             if isinstance(value, str):
-                value = memoryview(value)  # its UTF-8 bytes, uncopied: non-ASCII fails the content check
+                # its UTF-8 bytes, uncopied (MicroPython allows it): non-ASCII fails the content check
+                value = memoryview(value)  # pyright: ignore[reportArgumentType]
             count = len(value)
             _check_length(EncodeError, de, count)
             _check_content(EncodeError, de, value, 0, count)

@@ -23,8 +23,8 @@ try:
     from binascii import crc32 as _crc32
 except ImportError:  # a port built without binascii.crc32: the same CRC, bit by bit
 
-    def _crc32(data, crc=0):
-        crc ^= 0xFFFFFFFF
+    def _crc32(data, value=0):
+        crc = value ^ 0xFFFFFFFF
         for b in data:
             crc ^= b
             for _ in range(8):
@@ -367,15 +367,15 @@ class Journal:
         outcomes whose pending record is still ahead.
         """
         outcomes = {}
-        offsets = None
+        offsets = batches = None
         order = self._live_sectors()
         for index in range(len(order) - 1, -1, -1):
             sector = order[index]
-            if offsets is None:
+            if offsets is None or batches is None:
                 offsets = [0] * ((self._block - _HEADER_SIZE) // _OUTCOME_SIZE + 1)
                 batches = [0] * len(offsets)
             count = 0
-            for kind, at, batch in self._walk(sector):
+            for kind, _at, batch in self._walk(sector):
                 if kind == _KIND_PENDING or kind == _KIND_OUTCOME:
                     offsets[count] = self._walk_offset
                     batches[count] = batch
@@ -460,7 +460,7 @@ class Journal:
                 first -= 1
         for i in range(first, len(order)):
             sector = order[i]
-            for kind, at, batch in self._walk(sector):
+            for kind, at, _batch in self._walk(sector):
                 seq = struct.unpack_from("<I", self._win, at + 1)[0]
                 if kind == _KIND_PENDING:
                     if start and seq >= start or sector == head:

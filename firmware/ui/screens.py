@@ -20,7 +20,8 @@ class Screen:
     def t(self, key):
         return self.app.t(key)
 
-    def rows(self):
+    def rows(self) -> "tuple | list":
+        """The rows of text the screen shows, top to bottom."""
         return ()
 
     def on_open(self):

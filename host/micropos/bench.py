@@ -130,7 +130,7 @@ def run(flash: str) -> list[Row]:
 def format_table(rows: list[Row]) -> str:
     header = ("figure", "value", "measured by")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |"
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)) + " |"
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]
+    body = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + " |" for row in rows]
     return "\n".join([line, rule, *body])

@@ -11,15 +11,19 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from micropos import paths
 from micropos.errors import LinkError, MicroposError
 from micropos.transport import DEFAULT_HEAP
 
+if TYPE_CHECKING:
+    from micropos.terminal import Screen, Terminal
+
 EMULATOR_LOG = paths.VAR / "logs" / "emulator.log"
 
 
-def _emulator_terminal(args: argparse.Namespace, on_screen: Callable | None = None):
+def _emulator_terminal(args: argparse.Namespace, on_screen: Callable[[Screen], None] | None = None) -> Terminal:
     from micropos.terminal import Terminal
     from micropos.transport import EmulatorTransport
 

@@ -39,7 +39,7 @@ def demo_rows(today: date) -> list[dict[str, str]]:
     for rrn, days_ago, amount, pan in DEMO_SALES:
         rows.append(dict(zip(SEED_COLUMNS, (
             rrn, (today - timedelta(days=days_ago)).isoformat(), amount, pan, "2812", "156",
-            DEMO_TERMINAL_ID, DEMO_MERCHANT_ID))))
+            DEMO_TERMINAL_ID, DEMO_MERCHANT_ID), strict=False)))
     return rows
 
 

@@ -47,7 +47,7 @@ def deploy(port: str, board: str = "auto") -> Iterator[str]:
         yield f"board at {port}: {board}"
     files = build.compile_tree(board, paths.VAR / "build" / board)
     shadows = [f.stem + ".py" for f in files if f.suffix == ".mpy"]
-    mpremote(port, "exec", "import os\nfor n in %r:\n try: os.remove(n)\n except OSError: pass" % shadows)
+    mpremote(port, "exec", f"import os\nfor n in {shadows!r}:\n try: os.remove(n)\n except OSError: pass")
     mpremote(port, "fs", "cp", *map(str, files), ":./")
     yield f"copied {len(files)} files ({sum(f.stat().st_size for f in files)} bytes)"
     check = mpremote(port, "exec", "import board, app; print('firmware ok on', board.NAME)").strip()

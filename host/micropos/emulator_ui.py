@@ -36,7 +36,7 @@ def render_panel(pixels: bytes) -> str:
     lines = []
     for y in range(0, HEIGHT, 2):
         top, bottom = rows[y], rows[y + 1]
-        lines.append("".join(" ▀▄█"[t | (b << 1)] for t, b in zip(top, bottom)))
+        lines.append("".join(" ▀▄█"[t | (b << 1)] for t, b in zip(top, bottom, strict=False)))
     border = "+" + "-" * WIDTH + "+"
     return "\n".join([border, *("|" + line + "|" for line in lines), border])
 

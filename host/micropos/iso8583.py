@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import iso8583
-
 from micropos import mac as _mac
 from micropos import tables
 

@@ -10,7 +10,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from micropos import tables
@@ -157,7 +157,7 @@ class JournalFormatError(ValueError):
 
 
 def iso_time(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def decimal_amount(minor: int, currency: int) -> str:
@@ -188,7 +188,8 @@ def _bcd(data: bytes) -> str:
 
 
 def _crc_ok(data: bytes) -> bool:
-    return zlib.crc32(data[:-4]) == struct.unpack_from("<I", data, len(data) - 4)[0]
+    stored: int = struct.unpack_from("<I", data, len(data) - 4)[0]
+    return zlib.crc32(data[:-4]) == stored
 
 
 def decode_record(data: bytes, batch: int) -> Record:

@@ -15,7 +15,6 @@ from micropos.errors import MicroposError
 from micropos.journal_format import CSV_COLUMNS, JournalImage, iter_rows, read_image, read_journal
 
 
-
 def emulator_journal_span() -> tuple[int, int]:
     """(offset, length) of the journal partition in an emulator flash image, from the board table."""
     return EMULATOR.journal_span
@@ -36,11 +35,11 @@ import board, binascii
 p = board.journal_partition
 if p is None:
     raise SystemExit("NO-JOURNAL: this board's partition table has no 'journal' partition")
-buf = bytearray(%d)
+buf = bytearray(BLOCK)
 for b in range(p.ioctl(4, 0)):
     p.readblocks(b, buf)
     print(binascii.hexlify(buf).decode())
-""" % BLOCK_SIZE
+""".replace("BLOCK", str(BLOCK_SIZE))
 
 
 def from_port(port: str) -> JournalImage:
@@ -53,7 +52,8 @@ def from_port(port: str) -> JournalImage:
     try:
         data = b"".join(bytes.fromhex(line) for line in lines)
     except ValueError as exc:
-        raise MicroposError(f"the board at {port} did not send its journal: {lines[-1] if lines else 'nothing'}") from exc
+        last = lines[-1] if lines else "nothing"
+        raise MicroposError(f"the board at {port} did not send its journal: {last}") from exc
     return read_journal(data, BLOCK_SIZE)
 
 

@@ -22,7 +22,8 @@ def image(files: list[Path]) -> bytes:
     writer = VfsRomWriter()
     for path in sorted(files, key=lambda p: p.name):
         writer.mkfile(path.name, path.read_bytes())
-    return writer.finalise()
+    data: bytes = writer.finalise()
+    return data
 
 
 def build_image(board: str, stage: Path) -> Path:

@@ -39,7 +39,8 @@ def main(argv: list[str]) -> int:
     from micropython_unix import run_main  # the unix port, built as a CPython extension
 
     # ``rom`` stays referenced (and mapped) until the unix port returns.
-    return run_main(["micropython", *argv[2:]])
+    status: int = run_main(["micropython", *argv[2:]])
+    return status
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def save_png(pixels: bytes, path: Path, scale: int = 4) -> Path:
     image = Image.new("RGB", (WIDTH, HEIGHT))
     on, off = (120, 200, 255), (8, 12, 24)  # a blue OLED
     image.putdata([on if lit else off for row in rows for lit in row])
-    image = image.resize((WIDTH * scale, HEIGHT * scale), Image.NEAREST)
+    image = image.resize((WIDTH * scale, HEIGHT * scale), Image.Resampling.NEAREST)
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
     return path

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from micropos import paths, romfs
 from micropos.boards import EMULATOR
-from micropos.romport import MOUNT_ROM
 from micropos.errors import LinkError, SetupError
+from micropos.romport import MOUNT_ROM
 
 START_APP = "import board, app\napp.run(board, link=True)\n"
 # The firmware's heap in the emulator: the MicroPython heap of an ESP32 without

@@ -81,6 +81,6 @@ def test_nobody_listening_is_connect_failed_and_nothing_sent():
         cfg.acquirer = ("127.0.0.1", 1)
         try:
             await HostConnection(cfg).exchange(b"x", 1)
-        except ConnectFailed as exc:
+        except ConnectFailed:
             return "refused"
     assert asyncio.run(main()) == "refused"

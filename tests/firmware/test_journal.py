@@ -1,6 +1,5 @@
 """The journal on the emulator's NOR flash: format, power cuts at every write, recovery cost, capacity."""
 import os
-import struct
 
 import journal as J
 import kinds as K
@@ -45,7 +44,8 @@ def test_pending_record_round_trip():
     assert J.record_ok(buf, 0, 39)
     t = J.decode_pending(buf, 0, K.Txn())
     assert (t.seq, t.type, t.amount, t.currency, t.stan) == (77, K.REFUND, 4294967295, 156, 123456)
-    assert (t.entry, t.reason, t.orig_rrn, t.orig_date, t.time) == (K.ENTRY_SWIPE, 1, "612345678901", 1111, 1762855200 + 123456)
+    assert (t.entry, t.reason, t.orig_rrn, t.orig_date, t.time) == (
+        K.ENTRY_SWIPE, 1, "612345678901", 1111, 1762855200 + 123456)
     assert t.pan == "621234*********4567"
     assert t.status == K.PENDING
 

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-import iso8583 as pyiso8583
 import pytest
 
+import iso8583 as pyiso8583
 from micropos import mac
 from micropos.acquirer import Fault, FaultKind, RunningAcquirer, start_in_thread
 from micropos.acquirer.faults import FaultSpecError, parse_fault

@@ -1,4 +1,4 @@
-"""`make bench`: the heap search walks down to the bottom of the unbroken run of sizes that work; the journal figures run."""
+"""`make bench`: the heap search walks down to the bottom of the run of sizes that work; the journal figures run."""
 from __future__ import annotations
 
 import pytest

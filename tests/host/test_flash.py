@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+
 import pytest
 
 from micropos import flashing, partition_table, paths

@@ -1,4 +1,4 @@
-"""The firmware's heap: its figures come from ``make bench``; here, that flows unload, nothing leaks, and running out is loud."""
+"""The firmware's heap: figures come from ``make bench``; here: flows unload, nothing leaks, running out is loud."""
 from __future__ import annotations
 
 import pytest

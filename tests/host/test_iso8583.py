@@ -4,9 +4,9 @@ from __future__ import annotations
 import asyncio
 import socket
 
-import iso8583 as pyiso8583
 import pytest
 
+import iso8583 as pyiso8583
 from micropos import iso8583, mac
 
 KSN = "123456789012345600000001"

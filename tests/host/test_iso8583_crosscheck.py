@@ -11,10 +11,11 @@ import json
 import random
 import subprocess
 
-import iso8583 as pyiso8583
 import pytest
 
-from micropos import iso8583 as host, mac, paths
+import iso8583 as pyiso8583
+from micropos import iso8583 as host
+from micropos import mac, paths
 
 KSN = "123456789012345600000001"
 MAC_KEY = mac.mac_working_key(mac.DEMO_BDK, KSN)
@@ -130,7 +131,7 @@ def test_firmware_encodes_what_pyiso8583_decodes_field_by_field() -> None:
     jobs += [{"fields": _firmware_fields(m), "mac": False} for m in randoms]
     result = run_firmware({"encode": jobs})
     for expected, raw_hex, signed in zip([MESSAGES[n] for n in names] + randoms, result["encoded"],
-                                         [n in SIGNED for n in names] + [False] * len(randoms)):
+                                         [n in SIGNED for n in names] + [False] * len(randoms), strict=False):
         assert isinstance(raw_hex, str), (expected, raw_hex)
         raw = bytes.fromhex(raw_hex)
         decoded, _ = pyiso8583.decode(bytearray(raw), host.SPEC)
@@ -154,7 +155,7 @@ def test_firmware_decodes_what_pyiso8583_encodes_field_by_field() -> None:
     signed = host.apply_mac(MESSAGES["refund"], MAC_KEY)
     result = run_firmware({"decode": [r.hex() for r in raws] + [signed.hex()]})
     *plain, refund = result["decoded"]
-    for doc, got in zip(docs, plain):
+    for doc, got in zip(docs, plain, strict=False):
         assert "error" not in got, (doc, got)
         assert got == _firmware_fields(doc)
     assert refund.pop("mac_ok") is True
@@ -167,7 +168,8 @@ def test_firmware_decodes_what_pyiso8583_encodes_field_by_field() -> None:
     [
         (b"0200", "message of 4 bytes, shorter than MTI and bitmap"),
         (b"0200" + bytes.fromhex("8000000000000000") + bytes(8), "DE 1: secondary bitmap, not in the profile"),
-        (b"0200" + bytes.fromhex("1000000000000000") + b"00000000123X", "DE 4: byte 0x58 at position 12 is not a digit"),
+        (b"0200" + bytes.fromhex("1000000000000000") + b"00000000123X",
+         "DE 4: byte 0x58 at position 12 is not a digit"),
         (b"0200" + bytes.fromhex("4000000000000000") + b"20" + b"1" * 20, "DE 2: 20 digits, at most 19"),
         (b"0200" + bytes.fromhex("0800000000000000") + b"1", "DE 5: not in the profile"),
         (host.encode(MESSAGES["sale"])[:-3], "DE 60: truncated, 3 of 6 bytes"),

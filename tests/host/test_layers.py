@@ -138,7 +138,8 @@ def test_the_circle_finder_finds_circles(source, circle):
 
 
 def test_an_import_inside_a_function_counts():
-    tree = ast.parse("def f():\n    import journal\n    __import__('sale')\nif TYPE_CHECKING:\n    from kinds import Txn\n")
+    tree = ast.parse("def f():\n    import journal\n    __import__('sale')\n"
+                     "if TYPE_CHECKING:\n    from kinds import Txn\n")
     assert _imported_names(tree) == {"journal", "sale", "kinds"}
 
 
@@ -155,3 +156,10 @@ def test_the_lifetime_tables_name_modules_of_the_right_layers():
     # everything protocol/ holds for a send goes with the keys or the link
     protocol = {name for name, (layer, _) in modules.items() if layer == "protocol"}
     assert protocol == set(phases["keys"]) | set(phases["link"])
+
+
+def test_the_firmware_type_check_sees_every_layer():
+    import json
+
+    config = json.loads((paths.FIRMWARE / "pyrightconfig.json").read_text())
+    assert config["extraPaths"] == [*paths.FIRMWARE_LAYERS, "../boards"]

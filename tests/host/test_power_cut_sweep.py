@@ -49,7 +49,7 @@ def _refund(term: Terminal, rrn: str, day: date) -> None:
 
 def _sale_rows(count: int, day: date) -> list[dict[str, str]]:
     return [dict(zip(SEED_COLUMNS, (f"610000000{i:03d}", day.isoformat(), "100.00", "6212345678901232", "2812",
-                                    "156", "TERM0001", "MERCHANT0000001"))) for i in range(count)]
+                                    "156", "TERM0001", "MERCHANT0000001"), strict=False)) for i in range(count)]
 
 
 def _acquirer(db: Path, day: date):

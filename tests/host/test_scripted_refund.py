@@ -14,11 +14,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import MICROPOS, run_micropos
 
 from micropos import paths
 from micropos.acquirer.ledger import Ledger
-
-from conftest import MICROPOS, run_micropos
 
 # design.md, "Operator flows": a reference-only refund of 12.34 for original
 # RRN 612345678901 of 11 November, reason "damaged", with the demo password.

@@ -27,7 +27,8 @@ def mpremote(port: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_mpremote_exec_fs_and_run_work_as_on_a_board(board, tmp_path):
-    assert mpremote(board.port, "exec", "import sys; print(sys.implementation.name, 6 * 7)").stdout == "micropython 42\n"
+    out = mpremote(board.port, "exec", "import sys; print(sys.implementation.name, 6 * 7)").stdout
+    assert out == "micropython 42\n"
     script = tmp_path / "hello.py"
     script.write_text("print('ran', 1 + 2)\n")
     assert mpremote(board.port, "run", str(script)).stdout == "ran 3\n"

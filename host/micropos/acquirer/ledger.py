@@ -25,7 +25,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -334,13 +334,14 @@ class Ledger:
                 values = {c: (row[c] or "").strip() for c in SEED_COLUMNS}
                 sale = _parse_seed_row(values, source, line)
                 try:
-                    self.add_terminal(sale["terminal_id"], sale["merchant_id"])
+                    self.add_terminal(str(sale["terminal_id"]), str(sale["merchant_id"]))
                 except LedgerError as exc:
                     raise SeedError(source, line, "merchant_id", str(exc)) from None
                 existing = self._db.execute("SELECT * FROM txns WHERE rrn = ?", (sale["rrn"],)).fetchone()
                 if existing is not None:
                     if not all(str(existing[k]) == str(v) for k, v in sale.items()):
-                        raise SeedError(source, line, "rrn", f"RRN {sale['rrn']} is already in the ledger with other data")
+                        raise SeedError(source, line, "rrn",
+                                        f"RRN {sale['rrn']} is already in the ledger with other data")
                     continue
                 self._db.execute(
                     "INSERT INTO txns (kind, rrn, date, amount, currency, pan, expiry, terminal_id, merchant_id,"
@@ -571,4 +572,4 @@ def _txn(row: sqlite3.Row) -> Txn:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -66,7 +66,7 @@ class AcquirerServer:
         self.faults = faults or FaultPlan()
         self.bdk = bdk
         self.received: list[bytes] = []
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[None]] = set()
 
     @property

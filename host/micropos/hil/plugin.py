@@ -49,7 +49,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def hil_port(request: pytest.FixtureRequest) -> str | None:
     """The board's port, or None on the emulator."""
-    return request.config.getoption("--port")
+    port: str | None = request.config.getoption("--port")
+    return port
 
 
 def log_path_for(nodeid: str) -> Path:

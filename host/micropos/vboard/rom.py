@@ -2,8 +2,8 @@
 # It runs on the unix port inside the board's filesystem folder, then the
 # REPL takes over (micropython -i), reachable over the pty like a board's USB
 # serial.  Only files deployed to the board are importable.
-import sys
 import os
+import sys
 
 sys.path[:] = ["", "lib", ".frozen"]
 
