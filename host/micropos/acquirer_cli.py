@@ -12,8 +12,8 @@ import sys
 from typing import TextIO
 
 from micropos import paths
-from micropos.acquirer.faults import FaultPlan, FaultSpecError, parse_fault
-from micropos.acquirer.ledger import LedgerError, RefundableSale, SeedError
+from micropos.acquirer.faults import FaultPlan, parse_fault
+from micropos.acquirer.ledger import RefundableSale
 from micropos.acquirer.rules import DEFAULT_REFUND_WINDOW_DAYS
 from micropos.acquirer.server import AcquirerServer, serve
 from micropos.errors import MicroposError
@@ -45,10 +45,7 @@ def run(args: argparse.Namespace) -> int:
     """Serves until interrupted; raises MicroposError for anything the user can fix."""
     plan = FaultPlan()
     for spec in args.fault:
-        try:
-            plan.add(parse_fault(spec))
-        except FaultSpecError as exc:
-            raise MicroposError(str(exc)) from None
+        plan.add(parse_fault(spec))
     if args.refund_window_days < 0:
         raise MicroposError(f"--refund-window-days must be 0 or more, not {args.refund_window_days}")
 
@@ -62,10 +59,8 @@ def run(args: argparse.Namespace) -> int:
                           faults=plan, on_ready=ready))
     except KeyboardInterrupt:
         return 0
-    except (SeedError, LedgerError) as exc:
-        raise MicroposError(str(exc)) from None
-    except OSError as exc:
-        raise MicroposError(f"cannot serve on {args.host}:{args.port} with ledger {args.db}: {exc}") from None
+    except OSError as exc:  # the ledger and the seed raise their own errors: this is the socket
+        raise MicroposError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     return 0
 
 

@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"acquirer emulator on 127.0.0.1:{DEMO_PORT}, ledger {db}; refundable sales:")
         print_refundable(sales, sys.stdout)
         input("press Enter to start the terminal (supervisor password 123456) ")
-        from micropos.cli import main as cli_main
+        from micropos import emulator_cli
 
-        return cli_main(["emulator", "--acquirer", f"127.0.0.1:{DEMO_PORT}"])
+        parser = argparse.ArgumentParser()
+        emulator_cli.add_parser(parser.add_subparsers())
+        return emulator_cli.run(parser.parse_args(["emulator", "--acquirer", f"127.0.0.1:{DEMO_PORT}"]))

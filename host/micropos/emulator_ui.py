@@ -27,8 +27,26 @@ KEYMAP: dict[bytes, str] = {
     b"\x1b[A": "UP", b"\x1b[B": "DOWN", b"u": "UP", b"d": "DOWN",
 }
 
-LEGEND = ("keys: 0-9 digits | Enter=ENTER(确认) | Esc/x=CANCEL(取消) | Backspace=CLEAR(清除) | "
-          "f/Tab=FUNC | arrows or u/d=UP/DOWN | c=card | s=screenshot | q=quit")
+# (keyboard, what it does on the keypad, 中文): the legend on screen and `micropos emulator --help`
+KEYS = (
+    ("0-9", "digits", "数字"),
+    ("Enter", "ENTER", "确认"),
+    ("Esc or x", "CANCEL", "取消"),
+    ("Backspace", "CLEAR", "清除"),
+    ("f or Tab", "FUNC", "功能"),
+    ("arrows or u/d", "UP / DOWN", "上 / 下"),
+    ("c", "swipe a card: type PAN=YYMM", "刷卡"),
+    ("s", "screenshot to var/screenshots/", "截屏"),
+    ("q", "quit", "退出"),
+)
+
+LEGEND = "keys: " + " | ".join(f"{keyboard}={key}" for keyboard, key, _ in KEYS[:6]) + " | c=card | s=shot | q=quit"
+
+
+def key_table() -> str:
+    """The keys of the interactive emulator, one a line, in both languages."""
+    width = max(len(keyboard) for keyboard, _, _ in KEYS)
+    return "\n".join(f"  {keyboard:<{width}}  {key} ({zh})" for keyboard, key, zh in KEYS)
 
 
 def render_panel(pixels: bytes) -> str:

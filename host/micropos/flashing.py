@@ -70,6 +70,7 @@ def flash(board: str, port: str, firmware: Path | None, erase: bool = False) -> 
         SetupError: The image, the port, the board's recipe or its partition table is missing or invalid.
         MicroposError: esptool failed.
     """
+    _recipe(board)
     if firmware is None:
         raise SetupError("FIRMWARE=... is required: the MicroPython image for the board "
                          "(for esp32_devkitc, the ESP32_GENERIC .bin from MicroPython's downloads), "

@@ -17,6 +17,7 @@ from typing import Any
 import iso8583
 from micropos import mac as _mac
 from micropos import tables
+from micropos.errors import MicroposError
 
 MAX_MESSAGE = 2048
 _HEADER = struct.Struct(">H")
@@ -44,7 +45,7 @@ CONTENT: dict[str, str] = {str(f.number): f.content.lower() for f in tables.prof
 Message = dict[str, str]
 
 
-class ProfileError(ValueError):
+class ProfileError(MicroposError, ValueError):
     """A message that does not fit the profile.
 
     Attributes:
@@ -57,7 +58,7 @@ class ProfileError(ValueError):
         self.field = field
 
 
-class FramingError(ValueError):
+class FramingError(MicroposError, ValueError):
     """A length header outside 1..2048, or a stream that ends inside a frame.
 
     Attributes:

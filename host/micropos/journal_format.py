@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from micropos import tables
+from micropos.errors import MicroposError
 
 MAGIC = b"MPJ\x01"
 HEADER_SIZE = 32
@@ -152,7 +153,7 @@ class JournalImage:
         return [t.row() for t in self.transactions()]
 
 
-class JournalFormatError(ValueError):
+class JournalFormatError(MicroposError, ValueError):
     """The image cannot be a journal at all (wrong size)."""
 
 

@@ -18,6 +18,8 @@ from enum import IntEnum
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.cmac import CMAC
 
+from micropos.errors import MicroposError
+
 #: The ANSI X9.24-3-2017 test BDK that the demo terminal's initial key comes from.
 DEMO_BDK = bytes.fromhex("FEDCBA9876543210F1F1F1F1F1F1F1F1")
 #: The demo terminal's initial key ID (BDK ID 12345678, derivation ID 90123456).
@@ -50,7 +52,7 @@ _AES128_ALGORITHM = 0x0002
 _AES128_BITS = 128
 
 
-class DukptError(ValueError):
+class DukptError(MicroposError, ValueError):
     """A key, key serial number or counter that DUKPT cannot use.
 
     Attributes:
@@ -62,7 +64,7 @@ class DukptError(ValueError):
         self.what = what
 
 
-class MacError(ValueError):
+class MacError(MicroposError, ValueError):
     """A message that cannot carry a MAC under the profile's rule."""
 
 

@@ -6,6 +6,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from micropos.errors import SetupError
+
 # host/micropos/paths.py -> the checkout's root; MICROPOS_ROOT overrides it.
 ROOT = Path(os.environ.get("MICROPOS_ROOT", Path(__file__).resolve().parents[2]))
 FIRMWARE = ROOT / "firmware"
@@ -30,7 +32,7 @@ def micropython() -> Path:
         return beside
     found = shutil.which("micropython")
     if found is None:
-        raise FileNotFoundError("micropython (the unix port) is not installed: run 'make test' or 'make run' to set up")
+        raise SetupError("micropython (the unix port) is not installed: run 'make test' or 'make run' to set up")
     return Path(found)
 
 

@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from micropos.errors import MicroposError
+
 #: What ``garbage`` sends instead of an answer: framed, so it reaches the parser.
 GARBAGE = b"\xde\xad\xbe\xef not an ISO 8583 message \xff\x00"
 
@@ -44,7 +46,7 @@ class FaultKind(StrEnum):
     BAD_MAC = "badmac"
 
 
-class FaultSpecError(ValueError):
+class FaultSpecError(MicroposError, ValueError):
     """A fault given in text that does not parse.
 
     Attributes:

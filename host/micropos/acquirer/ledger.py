@@ -31,6 +31,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from micropos import tables
+from micropos.errors import MicroposError
 
 SEED_COLUMNS = ("rrn", "date", "amount", "pan", "expiry", "currency", "terminal_id", "merchant_id")
 
@@ -95,11 +96,11 @@ class Kind(StrEnum):
     VOID = "VOID"
 
 
-class LedgerError(RuntimeError):
+class LedgerError(MicroposError, RuntimeError):
     """The ledger file cannot be used (not a ledger, or inconsistent)."""
 
 
-class SeedError(ValueError):
+class SeedError(MicroposError, ValueError):
     """A seed CSV row that cannot become a settled sale.
 
     Attributes:
@@ -244,9 +245,12 @@ class Ledger:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerError(f"cannot open the ledger {self.path}: {exc}") from exc
         self._db.row_factory = sqlite3.Row
         self._depth = 0
         try:
@@ -318,9 +322,13 @@ class Ledger:
 
         Raises:
             SeedError: a bad header or row; nothing from the file is kept.
+            LedgerError: the file cannot be read.
         """
-        with open(path, newline="", encoding="utf-8") as handle:
-            return self.seed_rows(csv.DictReader(handle), source=str(path))
+        try:
+            with open(path, newline="", encoding="utf-8") as handle:
+                return self.seed_rows(csv.DictReader(handle), source=str(path))
+        except OSError as exc:
+            raise LedgerError(f"cannot read the seed CSV {path}: {exc.strerror or exc}") from exc
 
     def seed_rows(self, rows: Iterable[Mapping[str, str]], source: str = "<rows>") -> int:
         """Loads settled sales from mappings with the seed CSV's columns."""

@@ -20,12 +20,13 @@ from pathlib import Path
 
 from micropos import paths
 from micropos.boards import EMULATOR
+from micropos.errors import MicroposError
 
 ROM = Path(__file__).with_name("rom.py")
 DEFAULT_FS = paths.VAR / "vboard" / "fs"
 
 
-class VirtualBoardError(RuntimeError):
+class VirtualBoardError(MicroposError, RuntimeError):
     pass
 
 
