@@ -29,33 +29,34 @@ from sim_printer import ReceiptFile
 NAME = "emulator"
 
 
-def _setting(name):
+def _setting(name, default=None):
+    """An int setting from the environment (module-level temporaries would each cost an interned name)."""
     value = os.getenv(name)
-    if not value:
+    if value:
+        return int(value)
+    if default is None:
         raise OSError("the emulator board needs %s: start it with micropos (emulator, board or tests)" % name)
-    return int(value)
+    return default
 
 
-# Flash layout, as on the ESP32 board: LittleFS "vfs", then the raw "journal".
-_flash_blocks = _setting("MICROPOS_FLASH_BLOCKS")
-_vfs_blocks = _setting("MICROPOS_VFS_BLOCKS")
+# Flash layout, as on the ESP32 board: LittleFS "vfs", then the raw "journal"
+# (MICROPOS_JOURNAL_SECTORS=N gives the journal only N sectors: tests fill it quickly).
 FLASH_IMAGE = os.getenv("MICROPOS_FLASH") or "flash.img"
-flash = FileFlash(FLASH_IMAGE, _flash_blocks)
-vfs_partition = flash.partition(0, _vfs_blocks)
-# MICROPOS_JOURNAL_SECTORS=N gives the journal only N sectors (tests fill it quickly)
-_journal_blocks = os.getenv("MICROPOS_JOURNAL_SECTORS")
-journal_partition = flash.partition(_vfs_blocks,
-                                    int(_journal_blocks) if _journal_blocks else _flash_blocks - _vfs_blocks)
-_cut = os.getenv("MICROPOS_CUT_AFTER_WRITES")
-if _cut:
-    flash.cut_after(int(_cut), half=os.getenv("MICROPOS_CUT_HALF") == "1")
+flash = FileFlash(FLASH_IMAGE, _setting("MICROPOS_FLASH_BLOCKS"))
+vfs_partition = flash.partition(0, _setting("MICROPOS_VFS_BLOCKS"))
+journal_partition = flash.partition(_setting("MICROPOS_VFS_BLOCKS"), _setting(
+    "MICROPOS_JOURNAL_SECTORS", _setting("MICROPOS_FLASH_BLOCKS") - _setting("MICROPOS_VFS_BLOCKS")))
+if _setting("MICROPOS_CUT_AFTER_WRITES", 0):
+    flash.cut_after(_setting("MICROPOS_CUT_AFTER_WRITES"), half=os.getenv("MICROPOS_CUT_HALF") == "1")
 
-_acquirer = os.getenv("MICROPOS_ACQUIRER")
-if _acquirer:
-    _host, _port = _acquirer.rsplit(":", 1)
-    ACQUIRER = (_host, int(_port))
-    del _host, _port
-del _flash_blocks, _vfs_blocks, _journal_blocks, _cut, _acquirer
+
+def _address(text):
+    host, port = text.rsplit(":", 1)
+    return host, int(port)
+
+
+if os.getenv("MICROPOS_ACQUIRER"):
+    ACQUIRER = _address(os.getenv("MICROPOS_ACQUIRER") or "")
 
 # Local time is the host's, as the acquirer emulator's "today" is.
 _now = int(time.time())

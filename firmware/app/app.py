@@ -16,12 +16,10 @@ import asyncio
 import sys
 import time
 
-import errors  # noqa: F401 - resident: exceptions that cross a module drop (domain/errors.py)
-import kinds  # noqa: F401 - resident: the vocabulary every layer shares
 import words
 from config import Config
 from keys import KeyQueue
-from lifetime import Lifetime
+import lifetime
 from textscreen import TextScreen
 import home
 
@@ -38,7 +36,7 @@ class App:
         self.config.acquirer = getattr(board, "ACQUIRER", self.config.acquirer)
         self.queue = KeyQueue()
         self.text = TextScreen(board.display)
-        self.lifetime = Lifetime(board)
+        self.lifetime = lifetime  # the one owner of what is loaded (a module, resident)
         self.screen = None
         self._last_key_ms = time.ticks_ms()
         self.password_tries = 0
@@ -61,10 +59,10 @@ class App:
 
     def journal(self):
         """The journal, opened (and so recovered) on first use; ``lifetime`` closes it."""
-        return self.lifetime.journal()
+        return lifetime.journal(self.board)
 
     def start_flow(self, name):
-        self.lifetime.start_flow(self, name)
+        lifetime.start_flow(self, name)
 
     def t(self, key):
         return words.lookup(self.config.language, key)
@@ -78,7 +76,7 @@ class App:
 
     def home(self):
         self.go(home.Idle(self))
-        self.lifetime.idle()  # the journal reopens (bounded recovery, ~80 small reads) at the next use
+        lifetime.idle()  # the journal reopens (bounded recovery, ~80 small reads) at the next use
 
     def render(self):
         self.text.show(self.screen.rows())
@@ -139,11 +137,11 @@ class App:
 
     def send(self, job, title_key):
         """Sends ``job`` behind a progress screen; its outcome is drawn when it is known."""
-        from progress import Progress
+        from sending import Progress
         progress = Progress(self, title_key)
         self.run_behind(self._send(job, progress))
         self.go(progress)
-        self.lifetime.drop("screens")  # the entry screens are done with: room for the wire
+        lifetime.drop("screens")  # the entry screens are done with: room for the wire
         return progress
 
     async def _send(self, job, progress):
@@ -153,16 +151,20 @@ class App:
             outcome = await exchange.send(self, job, progress.set_stage)
         except Exception as exc:  # the terminal must come back to the merchant, whatever broke
             sys.print_exception(exc)
-            import exchange
-            exchange.reverse_what_broke(self)
-            outcome = kinds.Outcome(kinds.Outcome.BROKEN, detail=str(exc))
-        exchange = None
-        import results
-        self.go(results.screen(self, title, outcome))
+            from transmit import Outcome
+            outcome = Outcome("broken", code=str(exc))
+            try:  # sent or not, what it left journalled without an outcome is reversed, as after a power cut
+                import reversals
+                reversals.queue_lost(self)
+            except Exception as again:  # out of memory again, say: the next boot queues it instead
+                sys.print_exception(again)
+        exchange = reversals = None
+        import sending
+        self.go(sending.screen(self, title, outcome))
 
     def recover(self):
         """At boot: a transaction a power cut left without an outcome is reversed before anything else."""
-        from progress import Progress
+        from sending import Progress
         progress = Progress(self, "reversal")
         self.go(progress)
         self.run_behind(self._recover(progress))
@@ -174,8 +176,8 @@ class App:
         if delivered:
             self.home()
         else:
-            import results
-            self.go(results.notice(self, "reversal", self.t("host_unreachable"), self.t("reversal_pending")))
+            import sending
+            self.go(sending.notice(self, "reversal", self.t("host_unreachable"), self.t("reversal_pending")))
 
     async def run_ticks(self):
         while True:
@@ -198,7 +200,7 @@ async def main(board, link=False):
         import hostlink
         host = hostlink.HostLink(app)
     asyncio.create_task(app.run_ticks())
-    app.lifetime.mark_resident()
+    lifetime.mark_resident()
     # What a power cut left without an outcome is reversed before anything else.
     if board.journal_partition is not None and app.journal().pending_without_outcome():
         app.recover()

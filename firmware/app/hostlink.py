@@ -23,6 +23,7 @@ Out:  ~ready BOARD
       ~ok CMD | ~err MESSAGE
 """
 import asyncio
+from asyncio import StreamReader  # loaded at boot, with the link: it lives as long as the link does
 import binascii
 import gc
 import sys
@@ -50,7 +51,7 @@ class HostLink:
         self.send("~scr " + "\t".join(rows))
 
     async def run(self):
-        reader = asyncio.StreamReader(self._in)
+        reader = StreamReader(self._in)
         while True:
             line = await reader.readline()
             if not line:

@@ -2,19 +2,23 @@
 
 An ESP32 without PSRAM has room for one flow at a time, and a send has room
 only if its parts take turns.  This module alone loads a flow's code and
-drops code from memory; nothing else deletes from ``sys.modules``.
+drops code from memory; nothing else deletes from ``sys.modules``.  It is
+module functions, not a class: the app holds the module itself as
+``app.lifetime``.
 
 - What boot loaded (the app, the idle screen, the drivers, the words, the
-  domain, ``errors``) is resident and never dropped: see ``mark_resident``.
+  domain) is resident and never dropped: see ``mark_resident``.
 - A flow's modules load when the merchant starts it (``FLOWS``).
 - ``drop(phase)`` unloads what one phase of a send no longer needs, in the
   order a send runs: its screens once it sends, DUKPT once the message's
   keys are derived, the codec and the connection once the answer is in.
 - The journal is opened on first use and closed, object and code together,
-  whenever its phase ends: an open journal never outlives its module.
+  by every drop: an open journal never outlives its module.
 - ``idle()`` drops everything loaded since boot.
 
-Exceptions that cross a drop live in ``errors``, which is resident.
+Exceptions that cross a drop (``JournalFull``) live in ``kinds``, which is
+resident.  Every name a module uses is interned for good when it loads
+(MicroPython's qstrs), so this module keeps its own names few.
 """
 import gc
 import sys
@@ -39,50 +43,51 @@ _PHASES = {
 }
 
 
-class Lifetime:
-    def __init__(self, board):
-        self._board = board
-        self._journal = None
-        self._resident = None  # names loaded at boot, once known
+_journal = None  # the open journal, if any
+_resident = ()  # the names boot loaded, once known
 
-    def mark_resident(self):
-        """Everything loaded now stays loaded: called once boot has loaded the terminal's base."""
-        self._resident = tuple(sys.modules)
 
-    def start_flow(self, app, name):
-        module, function = FLOWS[name]
-        getattr(__import__(module), function)(app)
+def mark_resident():
+    """Everything loaded now stays loaded: called once boot has loaded the terminal's base."""
+    global _resident
+    _resident = tuple(sys.modules)
 
-    def journal(self):
-        """The journal, opened (and so recovered) on first use."""
-        if self._journal is None:
-            import journal
-            partition = self._board.journal_partition
-            if partition is None:
-                raise OSError("no journal partition on this board: flash with make flash")
-            self._journal = journal.Journal(partition)
-        return self._journal
 
-    def drop(self, phase):
-        """Unloads the modules ``phase`` used (never a resident one); dropping the screens closes the journal too."""
-        if phase == "journal" or phase == "screens":
-            self._journal = None
-            self._unload(_PHASES["journal"])
-        self._unload(_PHASES[phase])
-        gc.collect()
+def start_flow(app, name):
+    module, function = FLOWS[name]
+    getattr(__import__(module), function)(app)
 
-    def idle(self):
-        """Back at idle: the journal is closed and everything loaded since boot is dropped."""
-        self._journal = None
-        resident = self._resident
-        if resident is not None:
-            for name in tuple(sys.modules):
-                if name not in resident:
-                    del sys.modules[name]
-        gc.collect()
 
-    def _unload(self, names):
-        resident = self._resident or ()
-        for name in names:
-            if name in sys.modules and name not in resident:
-                del sys.modules[name]
+def journal(board):
+    """The journal on ``board``, opened (and so recovered) on first use."""
+    global _journal
+    if _journal is None:
+        import journal as module
+        partition = board.journal_partition
+        if partition is None:
+            raise OSError("no journal partition on this board: flash with make flash")
+        _journal = module.Journal(partition)
+    return _journal
+
+
+def drop(phase):
+    """Unloads the modules ``phase`` used (never a resident one), and closes the journal.
+
+    Every drop closes the journal, object and code together (it reopens at
+    its next use), so an open journal never outlives its module.  ``None``
+    is every module loaded since boot: back at idle.
+    """
+    global _journal
+    _journal = None
+    if phase is None and not _resident:
+        return  # boot has not said what is resident yet
+    names = tuple(sys.modules) if phase is None else _PHASES[phase] + _PHASES["journal"]
+    for name in names:
+        if name in sys.modules and name not in _resident:
+            del sys.modules[name]
+    gc.collect()
+
+
+def idle():
+    """Back at idle: the journal is closed and everything loaded since boot is dropped."""
+    drop(None)

@@ -11,7 +11,8 @@ emulator's mandatory-field rules both read it.  Bytes, so it stays in
 flash and reading it allocates nothing.
 
 These names live apart from the journal, so that a screen can name a refund
-and a send can hold a transaction without loading the journal's code.
+and a send can hold a transaction without loading the journal's code.  This
+module is resident: never dropped from memory.
 """
 from micropython import const
 
@@ -28,7 +29,6 @@ REFUND = const(2)
 VOID = const(3)
 REVERSAL = const(4)
 SETTLEMENT = const(5)
-ECHO = const(6)
 
 PENDING = const(0)  # never stored: a pending record without outcome is PENDING
 APPROVED = const(1)
@@ -94,6 +94,16 @@ def request_fields(kind):
                 value = 0
 
 
+class JournalFull(Exception):
+    """Only unsettled records remain: new work is refused until a settlement.
+
+    Defined here, not in the journal: the journal's module is dropped from
+    memory between uses (``app/lifetime.py``) and is a new module, with new
+    classes, at each load, so an ``except`` naming its class would miss what
+    another load raised.  This module is never dropped.
+    """
+
+
 class Txn:
     """One transaction as the journal knows it: what was sent, and its latest outcome.
 
@@ -123,27 +133,3 @@ class Txn:
     def __repr__(self):
         return "Txn(seq={}, {} {} {} amount={} stan={} rrn={!r})".format(
             self.seq, type_name(self.type), STATUS_NAMES[self.status], self.pan, self.amount, self.stan, self.rrn)
-
-
-class Outcome:
-    """What became of a send, for the flow to show: the send layer builds no screen.
-
-    ``result`` is one of the words keys below; ``txn`` is the transaction as
-    journalled (None when nothing was journalled).
-    """
-
-    OK = "approved"  # DE 39 00
-    REFUSED = "declined"  # another DE 39: ``code`` says which
-    NO_CONNECT = "no_connect"  # nothing was sent
-    NO_RESPONSE = "host_timeout"  # sent, no answer in time: a reversal is owed
-    REJECTED = "bad_response"  # an answer the terminal refuses: a reversal is owed
-    JOURNAL_FULL = "journal_full"  # nothing sent: a settlement must come first
-    REVERSAL_STUCK = "reversal_first"  # a reversal owed could not be delivered: nothing sent
-    BROKEN = "broken"  # the send itself failed (out of memory...): ``detail`` says how
-
-    def __init__(self, result, txn=None, code="", detail=""):
-        self.result = result
-        self.txn = txn
-        self.code = code
-        self.detail = detail
-        self.printed = False

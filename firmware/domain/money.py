@@ -31,40 +31,28 @@ CURRENCIES = """
 """
 
 
-def _row(currency):
-    """(letters, exponent) of an ISO 4217 numeric code, or None when the table lacks it."""
-    at = CURRENCIES.find("\n%03d " % currency)
+def currency(code):
+    """(letters, exponent) of an ISO 4217 numeric code: (CNY, 2) for 156; (its number, 2) when unknown."""
+    at = CURRENCIES.find("\n%03d " % code)
     if at < 0:
-        return None
+        return "%03d" % code, 2
     return CURRENCIES[at + 5:at + 8], ord(CURRENCIES[at + 9]) - 48
 
 
-def exponent(currency):
-    """Digits after the decimal point; 2 for a currency the table lacks."""
-    row = _row(currency)
-    return 2 if row is None else row[1]
-
-
-def letters(currency):
-    """The letter code (CNY) of a numeric one, or the number itself when unknown."""
-    row = _row(currency)
-    return "%03d" % currency if row is None else row[0]
-
-
-def format_digits(digits, count, places=2):
+def format_digits(digits, count, exponent=2):
     """ASCII digits of minor units -> a decimal string: b'1234' -> '12.34' (typed amounts)."""
     i = 0
     while i < count - 1 and digits[i] == 48:
         i += 1
     units = bytes(digits[i:count]).decode() if count else "0"
-    if not places:
+    if not exponent:
         return units
-    if len(units) <= places:
-        units = "0" * (places + 1 - len(units)) + units
-    return units[:-places] + "." + units[-places:]
+    if len(units) <= exponent:
+        units = "0" * (exponent + 1 - len(units)) + units
+    return units[:-exponent] + "." + units[-exponent:]
 
 
-def money(amount, currency=156):
-    """Minor units as screens and receipts show them: 1234 -> '12.34'."""
+def money(amount, code=156):
+    """Minor units as screens and receipts show them: 1234 -> '12.34' (2 decimals for an unknown currency)."""
     digits = str(amount).encode()
-    return format_digits(digits, len(digits), exponent(currency))
+    return format_digits(digits, len(digits), currency(code)[1])

@@ -59,7 +59,7 @@ def _value(de, job, config):
     if de == 62:
         return "%02d" % txn.reason
     if de == 63:
-        return job.totals
+        return totals_field(job.totals)
     raise ValueError("DE %d has no value" % de)
 
 

@@ -15,14 +15,13 @@ No response, or a rejected one, journals a reversal before the cashier is
 told.  At boot, a transaction journalled without an outcome gets its
 reversal journalled and sent (``reversals.recover``).
 
-The send returns a ``kinds.Outcome``; it never builds a screen (the flow
+The send returns a ``transmit.Outcome``; it never builds a screen (the flow
 that started it draws the outcome).
 """
 import clock
 import kinds
-from errors import JournalFull
-from kinds import Outcome
-from transmit import REASON_NO_RESPONSE, REASON_REJECTED, send_one, stan_for
+from kinds import JournalFull
+from transmit import REASON_NO_RESPONSE, REASON_REJECTED, Outcome, send_one, stan_for
 
 
 def _journal_pending(app, job):
@@ -32,9 +31,7 @@ def _journal_pending(app, job):
     txn.stan = stan_for(journal.next_seq)
     txn.time = clock.now()
     if txn.type == kinds.SETTLEMENT:
-        import messages
-        job.totals = messages.totals_field(journal.totals())
-        app.lifetime.drop("link")
+        job.totals = journal.totals()
     try:
         return journal.append_pending(txn)
     except JournalFull:
@@ -61,38 +58,25 @@ async def send(app, job, on_stage):
     if app.reversals_owed:
         import reversals
         if not await reversals.deliver(app, on_stage):
-            return Outcome(Outcome.REVERSAL_STUCK)
+            return Outcome("reversal_first")
     seq = _journal_pending(app, job)
     if seq is None:
-        return Outcome(Outcome.JOURNAL_FULL)
+        return Outcome("journal_full")
     txn = job.txn
     failure, code, rrn, auth = await send_one(app, job, seq, on_stage)
     job.pan = job.expiry = ""
-    if failure == Outcome.NO_CONNECT:
+    if failure == "no_connect":
         app.journal().set_outcome(seq, kinds.FAILED)
         txn.status = kinds.FAILED
         return Outcome(failure, txn)
     if failure is not None:
         import reversals
-        reversals.owe(app, txn, REASON_NO_RESPONSE if failure == Outcome.NO_RESPONSE else REASON_REJECTED)
+        reversals.owe(app, txn, REASON_NO_RESPONSE if failure == "host_timeout" else REASON_REJECTED)
         return Outcome(failure, txn)
     _journal_outcome(app, txn, seq, code, rrn, auth)
-    outcome = Outcome(Outcome.OK if txn.status == kinds.APPROVED else Outcome.REFUSED, txn, code)
+    outcome = Outcome(None, txn, code)
     if txn.status == kinds.APPROVED:
         import receipt
         outcome.printed = receipt.print_both(app, txn)
     return outcome
 
-
-def reverse_what_broke(app):
-    """Queues a reversal for a request a broken send left journalled without an outcome.
-
-    Sent or not, its fate is unknown: it is reversed as after a power cut,
-    not left until the next boot.
-    """
-    try:
-        import reversals
-        reversals.queue_lost(app)
-    except Exception as exc:  # e.g. out of memory again: the next boot queues it instead
-        import sys
-        sys.print_exception(exc)

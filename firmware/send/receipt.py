@@ -9,7 +9,7 @@ import card
 import clock
 import kinds
 import words
-from money import letters, money
+from money import currency, money
 
 WIDTH = const(32)
 
@@ -43,7 +43,7 @@ def lines(config, txn, copy_key, reprint=False):
     if txn.reason:
         out.append(_pair(_w("reason"), _w("reason_%d" % txn.reason)))
     if txn.type != kinds.SETTLEMENT:
-        out.append(_pair(_w("amount"), letters(txn.currency) + " " + money(txn.amount, txn.currency)))
+        out.append(_pair(_w("amount"), currency(txn.currency)[0] + " " + money(txn.amount, txn.currency)))
     out.append(_w("rc_" + txn.response_code) if txn.response_code else kinds.STATUS_NAMES[txn.status])
     if copy_key == "merchant_copy" and txn.type in (kinds.REFUND, kinds.VOID):
         out.extend(("", _w("sign") + ":", "", "_" * WIDTH))

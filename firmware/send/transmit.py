@@ -25,7 +25,28 @@ class Job:
         self.expiry = ""
         self.original = None  # the sale a void cancels (its batch and STAN go in DE 61)
         self.reversal_reason = REASON_NO_RESPONSE
-        self.totals = ""  # DE 63 of a settlement
+        self.totals = None  # a settlement's: the journal's totals {type: (count, amount)}, for DE 63
+
+
+class Outcome:
+    """What became of a send, for the flow to show: the send layer builds no screen.
+
+    ``failure`` is None when the acquirer answered (``code`` is its DE 39,
+    ``txn`` the journalled transaction with its outcome), else the words key
+    of what went wrong, which is also what the cashier reads:
+    "no_connect" (nothing was sent), "host_timeout" (no answer in time: a
+    reversal is owed), "bad_response" (an answer the terminal refuses: a
+    reversal is owed), "journal_full" (nothing sent: settle first),
+    "reversal_first" (a reversal owed could not be delivered: nothing sent)
+    or "broken" (the send itself failed; ``code`` says how).  Plain strings,
+    not named constants: on the board every name costs an interned string.
+    """
+
+    def __init__(self, failure, txn=None, code=""):
+        self.failure = failure
+        self.txn = txn
+        self.code = code
+        self.printed = False
 
 
 def stan_for(seq):

@@ -33,9 +33,12 @@ except ImportError:  # a port built without binascii.crc32: the same CRC, bit by
 
 
 # --- transaction vocabulary (the numbers are what the records store) --------
-from kinds import SALE, REFUND, VOID, REVERSAL, SETTLEMENT, PENDING, APPROVED, REVERSED, Txn
-# raised here, caught by a send that outlives this module's load (domain/errors.py)
-from errors import JournalError, JournalFull
+# JournalFull too: a send that outlives this module's load catches it
+from kinds import SALE, REFUND, VOID, REVERSAL, SETTLEMENT, PENDING, APPROVED, REVERSED, Txn, JournalFull
+
+
+class JournalError(Exception):
+    """The journal was used wrongly (an unknown seq, a batch that is not open...)."""
 
 # marks: journal events that are not transactions
 MARK_SETTLED = const(1)  # value = the batch that was closed

@@ -3,7 +3,7 @@ import os
 
 import journal as J
 import kinds as K
-import errors as E
+
 from sim_flash import FileFlash, PowerCut
 from fakes import fresh_flash, scratch_path
 
@@ -205,7 +205,7 @@ def test_settling_the_wrong_batch_is_refused():
     j = J.Journal(_fresh())
     try:
         j.mark_settled(7)
-    except E.JournalError:
+    except J.JournalError:
         return
     assert False
 
@@ -427,14 +427,14 @@ def test_full_journal_refuses_new_work_but_can_reverse_and_settle():
             seq = j.append_pending(_sale(stan=len(acked) + 1))
             j.set_outcome(seq, K.APPROVED, _rrn(seq), "222222", "00")
             acked.append(seq)
-    except E.JournalFull as full:
+    except K.JournalFull as full:
         assert "settle" in str(full)
     assert len(acked) > 150
     _, j = _reboot(sectors)
     assert [t.seq for t in j.history()] == list(reversed(acked))  # nothing unsettled was dropped
     try:
         j.append_pending(_sale(stan=9999))
-    except E.JournalFull:
+    except K.JournalFull:
         pass
     else:
         assert False, "a full journal took a new sale"

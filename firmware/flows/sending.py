@@ -1,0 +1,90 @@
+"""The screens of a send: its progress while it runs, then its outcome in words.
+
+The send layer returns a ``transmit.Outcome`` and draws nothing; this module
+turns it into the screen that stays until a key is pressed, and says what
+happened and what to do.
+"""
+import time
+
+from kinds import APPROVED, SETTLEMENT
+from money import money
+from screens import Notice, Screen
+
+
+class Progress(Screen):
+    """Connecting, sending, receiving, with the seconds left.
+
+    Keys pressed meanwhile wait in the queue (``busy``); only the send may
+    end this screen.
+    """
+
+    times_out = False
+    busy = True
+
+    def __init__(self, app, title_key):
+        super().__init__(app)
+        self.title = title_key
+        self.stage = "connecting"
+        self._deadline = time.ticks_add(time.ticks_ms(), app.config.connect_timeout_s * 1000)
+
+    def set_stage(self, stage):
+        self.stage = stage
+        if stage != "sending":
+            config = self.app.config
+            seconds = config.response_timeout_s if stage == "receiving" else config.connect_timeout_s
+            self._deadline = time.ticks_add(time.ticks_ms(), seconds * 1000)
+        self.app.render()
+
+    def rows(self):
+        left = time.ticks_diff(self._deadline, time.ticks_ms())
+        left = (left + 999) // 1000 if left > 0 else 0
+        return (self.t(self.title), "", self.t(self.stage) + "...", "", self.t("wait_s") % left)
+
+    def on_key(self, key):
+        pass
+
+
+def notice(app, title_key, *lines):
+    """A result screen: the title, the lines, "any key" at the bottom."""
+    t = app.t
+    rows = [t(title_key)]
+    for line in lines:
+        rows.append(line)
+    while len(rows) < 7:
+        rows.append("")
+    rows.append(t("any_key"))
+    return Notice(app, rows)
+
+
+def screen(app, title_key, outcome):
+    """The screen that shows ``outcome`` of a send started from flow ``title_key``."""
+    t = app.t
+    failure = outcome.failure
+    if failure == "journal_full":
+        return notice(app, title_key, t("journal_full"), t("settle_first"))
+    if failure == "reversal_first":
+        return notice(app, title_key, t("reversal_first"), t("host_unreachable"), "", t("nothing_sent"))
+    if failure == "no_connect":
+        return notice(app, title_key, t("no_connect"), t("nothing_sent"))
+    if failure == "host_timeout" or failure == "bad_response":
+        return notice(app, title_key, t(failure), t("reversal_pending"))
+    if failure is not None:
+        return notice(app, title_key, "ERROR", outcome.code[:21])
+    txn = outcome.txn
+    code = outcome.code
+    words = t("rc_" + code)
+    if words == "rc_" + code:
+        words = t("rc_other") % code
+    rrn = "%s %s" % (t("rrn"), txn.rrn) if txn.rrn else ""
+    if txn.status != APPROVED:
+        return notice(app, title_key, words, "", rrn)
+    lines = [words, rrn]
+    if txn.auth_code:
+        lines.append("%s %s" % (t("auth"), txn.auth_code))
+    if txn.type == SETTLEMENT:
+        lines.append(t("settled"))
+    else:
+        lines.append("%s %s" % (t("amount"), money(txn.amount, txn.currency)))
+    if outcome.printed:
+        lines.append(t("printed"))
+    return notice(app, title_key, *lines)
