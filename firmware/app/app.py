@@ -16,6 +16,7 @@ import asyncio
 import sys
 import time
 
+import kinds  # noqa: F401 - resident: the vocabulary every layer shares, and JournalFull (see lifetime)
 import words
 from config import Config
 from keys import KeyQueue

@@ -15,6 +15,8 @@ def test_the_host_link_reports_the_heap_and_what_is_loaded(tmp_path):
         assert free > 0 and alloc > 0
         loaded = term.modules()
         assert "app" in loaded and "iso8583" not in loaded, "the wire is loaded only while a flow sends"
+        # resident from boot: the class of JournalFull must be one class across every load of the journal
+        assert {"kinds", "lifetime", "words", "money", "screens"} <= set(loaded)
         term.press("FUNC", "5")
         term.expect("ENTER: settle")
         assert "settle" in term.modules()
