@@ -107,8 +107,11 @@ class ScriptRunner:
         self.terminal: Terminal | None = boot()
 
     def run(self, steps: list[Step]) -> None:
+        """Runs every step; a firmware that stopped along the way fails the run even after the last step."""
         for step in steps:
             self._step(step)
+        if self.terminal is not None:
+            self.terminal.alive()
 
     def _live(self, step: Step) -> Terminal:
         if self.terminal is None:

@@ -2,7 +2,9 @@
 
 It speaks the firmware's host link (firmware/hostlink.py) over a Transport.
 A reader thread splits the stream into lines, keeps every screen the
-terminal showed, and writes the raw stream to a device log.
+terminal showed, and writes the stream to a device log, card data masked
+(``carddata.DeviceLog``); every card the tests swipe or key in is noted for
+the leak check (``micropos.hil.leaks``).
 """
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 from micropos import tables
+from micropos.carddata import DeviceLog, mask
 from micropos.errors import ExpectTimeout, LinkError
+from micropos.hil.leaks import note_card, note_keys
 from micropos.transport import Transport
 
 Screen = tuple[str, ...]
@@ -27,7 +30,7 @@ class Terminal:
                  on_screen: Callable[[Screen], None] | None = None) -> None:
         self.transport = transport
         self.log_path = log_path
-        self._log: IO[bytes] | None = open(log_path, "ab") if log_path else None
+        self._log: DeviceLog | None = DeviceLog(str(log_path)) if log_path else None
         self.on_screen = on_screen
         self.screens: list[Screen] = []
         self.errors: list[str] = []
@@ -48,6 +51,7 @@ class Terminal:
         if unknown:
             raise LinkError(f"unknown key {unknown[0]!r}; keys are {' '.join(KEY_NAMES)}")
         if names:
+            note_keys(names)
             with self._cond:  # what was shown before this press cannot answer a later expect
                 self._cursor = max(len(self.screens) - 1, 0)
             self._send("key " + " ".join(names))
@@ -60,7 +64,8 @@ class Terminal:
     def swipe(self, pan: str, expiry: str) -> None:
         """Swipes (or taps) a card: PAN digits and expiry YYMM."""
         if not (pan.isdigit() and 12 <= len(pan) <= 19 and expiry.isdigit() and len(expiry) == 4):
-            raise LinkError(f"a card is PAN=YYMM with a 12-19 digit PAN, got {pan}={expiry}")
+            raise LinkError("a card is PAN=YYMM: a PAN of 12 to 19 digits and a 4-digit expiry")
+        note_card(pan, expiry)
         self._send(f"card {pan}={expiry}")
 
     def power_cut(self) -> None:
@@ -169,8 +174,7 @@ class Terminal:
         self._raise_if_failed()
         data = (line + "\n").encode()
         if self._log:
-            self._log.write(b">> " + data)
-            self._log.flush()
+            self._log.write_lines(b">> " + data)
         self.transport.write(data)
 
     def _request(self, line: str, kind: str, timeout: float) -> str:
@@ -203,7 +207,7 @@ class Terminal:
                 data = self.transport.read(0.2)
             except LinkError as exc:
                 with self._cond:
-                    self._failure = exc if not self._closed else None
+                    self._failure = self._with_last_words(exc) if not self._closed else None
                     self._cond.notify_all()
                 return
             except (OSError, ValueError):
@@ -211,12 +215,22 @@ class Terminal:
             if not data:
                 continue
             if self._log:
-                self._log.write(data)
-                self._log.flush()
+                self._log.write_lines(data)
             pending += data
             *lines, pending = pending.split(b"\n")
             for raw in lines:
                 self._dispatch(raw.rstrip(b"\r").decode("utf-8", "replace"))
+
+    def _with_last_words(self, exc: LinkError) -> LinkError:
+        """The link's failure, with the last error the firmware printed (a MemoryError, say), which is why."""
+        said = [line for line in self.errors if not line.startswith("Traceback")]
+        if not said:
+            return exc
+        return LinkError(f"{exc}; the firmware said: {mask(said[-1].encode()).decode()}")
+
+    def alive(self, timeout: float = 10.0) -> None:
+        """Raises LinkError (saying why) unless the firmware still answers."""
+        self._request("sync", "ok", timeout)
 
     def _dispatch(self, line: str) -> None:
         if not line.startswith("~"):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from micropos.emulator_script import ScriptError, parse
+from micropos.emulator_script import ScriptError, ScriptRunner, parse
+from micropos.errors import LinkError
 
 MENU_BLOCK = "MENU\n1 SALE\n2 VOID\n3 REFUND\n4 HISTORY\n5 SETTLEMENT\n6 REPRINT\n7 SETTINGS\n----\n"
 
@@ -77,3 +78,27 @@ def test_a_missing_script_is_one_clear_line(tmp_path, micropos_cli):
     assert proc.returncode == 1
     assert proc.stderr.startswith("micropos: cannot read script")
     assert "Traceback" not in proc.stderr
+
+
+class _StoppedFirmware:
+    """A terminal whose firmware handled the keys, then stopped (out of memory, say)."""
+
+    def __init__(self) -> None:
+        self.pressed: list[str] = []
+
+    def press(self, *names: str) -> None:
+        self.pressed.extend(names)
+
+    def alive(self, timeout: float = 10.0) -> None:
+        raise LinkError("the emulator has exited (code 1); the firmware said: MemoryError: memory allocation failed")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_firmware_that_stopped_after_the_last_line_fails_the_run_saying_why():
+    terminal = _StoppedFirmware()
+    runner = ScriptRunner(lambda: terminal)  # type: ignore[arg-type, return-value]
+    with pytest.raises(LinkError, match="the firmware said: MemoryError"):
+        runner.run(parse(["key FUNC 4"]))
+    assert terminal.pressed == ["FUNC", "4"]

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from micropos.acquirer.ledger import Kind, Ledger, Totals, Txn, batch_key, fingerprint
+from micropos.carddata import luhn_ok
 from micropos.tables import message_kinds
 
 DEMO_TERMINAL_ID = "TERM0001"
@@ -106,17 +107,6 @@ class Code:
 def response_mti(mti: str) -> str:
     """0200 -> 0210: the response MTI of a request MTI (the function digit plus one)."""
     return mti[:2] + str((int(mti[2]) + 1) % 10) + mti[3:]
-
-
-def luhn_ok(pan: str) -> bool:
-    """Whether a PAN's last digit is its Luhn check digit."""
-    total = 0
-    for i, ch in enumerate(reversed(pan)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 @dataclass(frozen=True)

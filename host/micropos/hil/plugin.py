@@ -10,6 +10,7 @@ and shows the last screen.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +18,12 @@ import pytest
 
 from micropos import paths
 from micropos.acquirer.server import RunningAcquirer
+from micropos.hil import leaks
 from micropos.terminal import Terminal
 from micropos.transport import DEFAULT_HEAP
 
 LOG_DIR = paths.VAR / "logs" / "hil"
+_STARTED = pytest.StashKey[float]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +38,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emulator_only: needs the emulator (power cuts, flash image access)")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    leaks.forget()
+    session.config.stash[_STARTED] = time.time() - 1  # mtimes may lag the clock a little
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The leak check: the run fails when a file written during it holds a card the tests used."""
+    started = session.config.stash.get(_STARTED, None)
+    if started is None:
+        return
+    roots = [paths.VAR]
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None and factory._basetemp is not None:  # noqa: SLF001 - only when tests used tmp_path
+        roots.append(factory._basetemp)  # noqa: SLF001
+    cards = leaks.noted()
+    for pan in leaks.ledger_pans(p for root in roots if root.is_dir() for p in root.rglob("*.sqlite3")):
+        cards.setdefault(pan, set())
+    found = leaks.scan(roots, cards, since=started)
+    if not found:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = ["card data leaked into files the terminal side wrote:", *(f"  {leak}" for leak in found)]
+    if reporter is not None:
+        reporter.write_line("")
+        for line in lines:
+            reporter.write_line(line, red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
