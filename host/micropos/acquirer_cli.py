@@ -15,7 +15,7 @@ from micropos import paths
 from micropos.acquirer.faults import FaultPlan, parse_fault
 from micropos.acquirer.ledger import RefundableSale
 from micropos.acquirer.rules import DEFAULT_REFUND_WINDOW_DAYS
-from micropos.acquirer.server import AcquirerServer, serve
+from micropos.acquirer.server import DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS, AcquirerServer, serve
 from micropos.errors import MicroposError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -34,6 +34,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="settled sales to load: rrn,date,amount,pan,expiry,currency,terminal_id,merchant_id")
     p.add_argument("--refund-window-days", type=int, default=DEFAULT_REFUND_WINDOW_DAYS, metavar="N",
                    help="days after a sale that it may be refunded (default: %(default)s)")
+    p.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE_TIMEOUT_S, metavar="S",
+                   help="close a connection idle (or stuck inside a message) this long (default: %(default)g s)")
+    p.add_argument("--max-connections", type=int, default=DEFAULT_MAX_CONNECTIONS, metavar="N",
+                   help="open connections at most; the longest-idle one makes room (default: %(default)s)")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC",
                    help="inject a fault, e.g. delay:5 | drop,count=2 | close,mti=0400 | garbage | "
                         "code:05,mti=0200,pc=200000 | badmac (repeatable)")
@@ -48,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         plan.add(parse_fault(spec))
     if args.refund_window_days < 0:
         raise MicroposError(f"--refund-window-days must be 0 or more, not {args.refund_window_days}")
+    if args.idle_timeout <= 0 or args.max_connections < 1:
+        raise MicroposError("--idle-timeout and --max-connections must be positive")
 
     def ready(server: AcquirerServer) -> None:
         host, port = server.address
@@ -56,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(serve(args.host, args.port, args.db, args.seed, refund_window_days=args.refund_window_days,
-                          faults=plan, on_ready=ready))
+                          faults=plan, on_ready=ready, idle_timeout=args.idle_timeout,
+                          max_connections=args.max_connections))
     except KeyboardInterrupt:
         return 0
     except OSError as exc:  # the ledger and the seed raise their own errors: this is the socket

@@ -2,7 +2,13 @@
 
 Per connection, requests are answered in order. A bad length header or a
 message that does not decode closes the connection without an answer, as
-the profile requires. A request whose MAC does not verify under the demo
+the profile requires.
+
+Bounded whatever the traffic: a connection idle (or stuck inside a frame)
+for ``idle_timeout`` seconds is closed; at ``max_connections`` the
+longest-idle connection is closed to make room for a new one, with one log
+line, so a crowd of idle clients can never exhaust the file descriptors a
+new client needs; ``received`` keeps only the latest messages. A request whose MAC does not verify under the demo
 BDK (for whatever KSN it carries) is answered A0 and changes nothing. Every
 answer to a MACed request is MACed with the working key of the request's
 KSN: a response carries no KSN of its own.
@@ -17,7 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +47,11 @@ from micropos.acquirer.rules import (
 
 log = logging.getLogger(__name__)
 
+DEFAULT_IDLE_TIMEOUT_S = 30.0
+DEFAULT_MAX_CONNECTIONS = 200  # well under a 256-descriptor limit: accept() always finds one
+RECEIVED_KEPT = 1000
+_LIMIT_LOG_EVERY_S = 60.0
+
 
 @dataclass
 class _Answer:
@@ -57,60 +71,98 @@ class AcquirerServer:
         bdk: the base derivation key MACs are checked under.
 
     Attributes:
-        received: every message received, unframed, in order (tests decode
-            what the terminal sent from here).
+        received: the latest messages received (at most ``RECEIVED_KEPT``),
+            unframed, oldest first (tests decode what the terminal sent from here).
+        idle_timeout: seconds a connection may wait for (or inside) a frame.
+        max_connections: open connections at most; the longest-idle one makes room.
     """
 
-    def __init__(self, acquirer: Acquirer, faults: FaultPlan | None = None, bdk: bytes = _mac.DEMO_BDK) -> None:
+    def __init__(self, acquirer: Acquirer, faults: FaultPlan | None = None, bdk: bytes = _mac.DEMO_BDK, *,
+                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S,
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS) -> None:
+        if idle_timeout <= 0 or max_connections < 1:
+            raise ValueError("the idle timeout and the connection limit must be positive")
         self.acquirer = acquirer
         self.faults = faults or FaultPlan()
         self.bdk = bdk
-        self.received: list[bytes] = []
-        self._server: asyncio.Server | None = None
+        self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
+        self.received: deque[bytes] = deque(maxlen=RECEIVED_KEPT)
+        self._listener: socket.socket | None = None
+        self._accepting: asyncio.Task[None] | None = None
         self._clients: set[asyncio.Task[None]] = set()
+        self._idle_since: dict[asyncio.StreamWriter, float] = {}  # open connections waiting for a frame
+        self._limit_logged = -_LIMIT_LOG_EVERY_S
 
     @property
     def address(self) -> tuple[str, int]:
-        if self._server is None or not self._server.sockets:
+        if self._listener is None:
             raise RuntimeError("the acquirer is not listening")
-        host, port = self._server.sockets[0].getsockname()[:2]
+        host, port = self._listener.getsockname()[:2]
         return str(host), int(port)
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Starts listening; returns the bound address (useful with port 0)."""
-        self._server = await asyncio.start_server(self._serve_client, host, port)
+        listener = socket.create_server((host, port), backlog=128)
+        listener.setblocking(False)
+        self._listener = listener
+        self._accepting = asyncio.create_task(self._accept_loop(listener))
         return self.address
 
     async def serve_forever(self) -> None:
-        if self._server is None:
+        if self._accepting is None:
             raise RuntimeError("start() the acquirer first")
-        await self._server.serve_forever()
+        await self._accepting
 
     async def close(self) -> None:
         """Stops listening and ends every open connection."""
-        if self._server is not None:
-            self._server.close()
+        if self._accepting is not None:
+            self._accepting.cancel()
+            await asyncio.gather(self._accepting, return_exceptions=True)
         clients = list(self._clients)
         for task in clients:
             task.cancel()
         await asyncio.gather(*clients, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
+        if self._listener is not None:
+            self._listener.close()
+
+    async def _accept_loop(self, listener: socket.socket) -> None:
+        """Accepts one connection at a time, making room first, so an accept always finds a descriptor.
+
+        (asyncio's own server accepts a burst before any handler runs, and a
+        crowd then exhausts the descriptors: a traceback a connection.)
+        """
+        loop = asyncio.get_running_loop()
+        while True:
+            self._make_room()
+            try:
+                conn, _ = await loop.sock_accept(listener)
+            except OSError as exc:  # out of descriptors after all (another user of them): wait, then retry
+                self._note_limit(f"cannot accept a connection ({exc.strerror})")
+                await asyncio.sleep(0.1)
+                continue
+            reader, writer = await asyncio.open_connection(sock=conn)
+            task = asyncio.create_task(self._serve_client(reader, writer))
+            self._clients.add(task)
+            task.add_done_callback(self._clients.discard)
 
     # -- one connection ----------------------------------------------------------
 
     async def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._clients.add(task)
         peer = writer.get_extra_info("peername")
         try:
             while True:
+                self._idle_since[writer] = time.monotonic()
                 try:
-                    raw = await iso8583.read_frame(reader)
+                    raw = await asyncio.wait_for(iso8583.read_frame(reader), self.idle_timeout)
+                except TimeoutError:
+                    log.info("closing %s: idle for %g s", peer, self.idle_timeout)
+                    return
                 except iso8583.FramingError as exc:
                     log.info("closing %s: %s", peer, exc)
                     return
+                finally:
+                    self._idle_since.pop(writer, None)
                 if raw is None:
                     return
                 answer = self.answer(raw)
@@ -122,12 +174,27 @@ class AcquirerServer:
                 if answer.close:
                     return
         except (ConnectionError, asyncio.CancelledError):
-            # Ending quietly on cancel: asyncio's stream callback (3.11) logs
-            # a cancelled handler task as an error.
-            return
+            return  # a client gone, or the server closing: nothing to say
         finally:
-            self._clients.discard(task)
+            self._idle_since.pop(writer, None)
             writer.close()
+
+    def _make_room(self) -> None:
+        """At the connection limit, closes the longest-idle connection."""
+        if len(self._clients) < self.max_connections:
+            return
+        self._note_limit(f"{len(self._clients)} connections, the limit: closing the longest-idle ones to make room")
+        if self._idle_since:
+            oldest = min(self._idle_since, key=self._idle_since.__getitem__)
+            self._idle_since.pop(oldest)
+            oldest.transport.abort()
+
+    def _note_limit(self, message: str) -> None:
+        """One log line a minute at most, however many connections press against the limit."""
+        now = time.monotonic()
+        if now - self._limit_logged >= _LIMIT_LOG_EVERY_S:
+            self._limit_logged = now
+            log.warning(message)
 
     def answer(self, raw: bytes) -> _Answer:
         """Decides the reply to one framed message (synchronous: the ledger is SQLite)."""
@@ -222,6 +289,8 @@ async def serve(
     clock: Callable[[], datetime] | None = None,
     bdk: bytes = _mac.DEMO_BDK,
     on_ready: Callable[[AcquirerServer], None] | None = None,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
 ) -> None:
     """Runs the acquirer until cancelled.
 
@@ -236,13 +305,15 @@ async def serve(
         bdk: the BDK MACs are checked under; default the demo BDK.
         on_ready: called once listening, with the server (its ``address``,
             ``faults`` and ``acquirer.ledger``).
+        idle_timeout: seconds before an idle or half-sent connection is closed.
+        max_connections: open connections at most (the longest-idle one makes room).
     """
     plan = faults if isinstance(faults, FaultPlan) else FaultPlan()
     if not isinstance(faults, FaultPlan):
         for item in faults:
             plan.add(item)
     acquirer = open_acquirer(db, seed, refund_window_days=refund_window_days, clock=clock)
-    server = AcquirerServer(acquirer, plan, bdk)
+    server = AcquirerServer(acquirer, plan, bdk, idle_timeout=idle_timeout, max_connections=max_connections)
     try:
         await server.start(host, port)
         if on_ready is not None:
@@ -298,6 +369,8 @@ def start_in_thread(
     clock: Callable[[], datetime] | None = None,
     bdk: bytes = _mac.DEMO_BDK,
     timeout: float = 10.0,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
 ) -> RunningAcquirer:
     """Starts :func:`serve` on its own event loop in a daemon thread and waits until it listens.
 
@@ -319,7 +392,7 @@ def start_in_thread(
     async def main() -> None:
         started["task"] = asyncio.current_task()
         await serve(host, port, db, seed, refund_window_days=refund_window_days, faults=plan, clock=clock,
-                    bdk=bdk, on_ready=on_ready)
+                    bdk=bdk, on_ready=on_ready, idle_timeout=idle_timeout, max_connections=max_connections)
 
     def run() -> None:
         asyncio.set_event_loop(loop)
