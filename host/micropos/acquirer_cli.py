@@ -7,19 +7,26 @@ until interrupted.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import TextIO
+
+import uvloop
 
 from micropos import paths
 from micropos.acquirer.faults import FaultPlan, parse_fault
 from micropos.acquirer.ledger import RefundableSale
 from micropos.acquirer.rules import DEFAULT_REFUND_WINDOW_DAYS
-from micropos.acquirer.server import DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS, AcquirerServer, serve
+from micropos.acquirer.server import (
+    DEFAULT_IDLE_TIMEOUT_S,
+    DEFAULT_MAX_CONNECTIONS,
+    AcquirerServer,
+    serve,
+)
 from micropos.errors import MicroposError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8583
+
 HELP = "run the acquirer emulator (the bank's host) over TCP"
 
 
@@ -61,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
         print_refundable(server.acquirer.ledger.refundable_sales(), sys.stdout)
 
     try:
-        asyncio.run(serve(args.host, args.port, args.db, args.seed, refund_window_days=args.refund_window_days,
-                          faults=plan, on_ready=ready, idle_timeout=args.idle_timeout,
-                          max_connections=args.max_connections))
+        uvloop.run(serve(args.host, args.port, args.db, args.seed, refund_window_days=args.refund_window_days,
+                         faults=plan, on_ready=ready, idle_timeout=args.idle_timeout,
+                         max_connections=args.max_connections))
     except KeyboardInterrupt:
         return 0
     except OSError as exc:  # the ledger and the seed raise their own errors: this is the socket

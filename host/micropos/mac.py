@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 from enum import IntEnum
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.cmac import CMAC
@@ -91,8 +92,9 @@ def make_ksn(initial_key_id: bytes, counter: int) -> bytes:
     return initial_key_id + counter.to_bytes(4, "big")
 
 
+@lru_cache(maxsize=256)
 def initial_key(bdk: bytes, initial_key_id: bytes) -> bytes:
-    """The initial key loaded into the terminal: derived from the BDK for its initial key ID."""
+    """The initial key loaded into the terminal: derived from the BDK for its initial key ID (cached)."""
     _check_key("bdk", bdk)
     _check_initial_key_id(initial_key_id)
     return _derive(bdk, KeyUsage.KEY_DERIVATION_INITIAL, initial_key_id)
@@ -108,15 +110,22 @@ def derivation_key(initial: bytes, initial_key_id: bytes, counter: int) -> bytes
     _check_key("initial key", initial)
     _check_initial_key_id(initial_key_id)
     _check_counter(counter)
-    derivation_id = initial_key_id[4:]
-    key = initial
-    working_counter = 0
-    for bit in range(31, -1, -1):
-        mask = 1 << bit
-        if counter & mask:
-            working_counter |= mask
-            key = _derive(key, KeyUsage.KEY_DERIVATION, derivation_id + working_counter.to_bytes(4, "big"))
-    return key
+    return _walk(initial, initial_key_id[4:], counter)
+
+
+@lru_cache(maxsize=4096)
+def _walk(initial: bytes, derivation_id: bytes, counter: int) -> bytes:
+    """The key after the counter's one-bits, from the most significant down.
+
+    Cached by counter: consecutive counters share all but their last bits,
+    so a host answering one terminal derives one or two keys a message, not
+    one per one-bit.
+    """
+    if counter == 0:
+        return initial
+    lowest = counter & -counter
+    key = _walk(initial, derivation_id, counter ^ lowest)
+    return _derive(key, KeyUsage.KEY_DERIVATION, derivation_id + counter.to_bytes(4, "big"))
 
 
 def transaction_key(bdk: bytes, ksn: bytes | str) -> bytes:
@@ -139,11 +148,13 @@ def working_key_from_initial(
     return _derive(key, usage, initial_key_id[4:] + counter.to_bytes(4, "big"))
 
 
+@lru_cache(maxsize=4096)
 def mac_working_key(bdk: bytes, ksn: bytes | str) -> bytes:
     """The "message authentication, both ways" key (usage 0x2002) for a KSN.
 
     Both ways because the acquirer MACs its response with the key of the
-    request's KSN: a response carries no DE 53 of its own.
+    request's KSN: a response carries no DE 53 of its own. Cached: the host
+    checks a request and signs its answer with the same key.
     """
     return working_key(bdk, ksn, KeyUsage.MAC_BOTH_WAYS)
 

@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS exchanges (
     created_at  TEXT NOT NULL,
     PRIMARY KEY (terminal_id, stan, transmitted, mti)
 );
+CREATE INDEX IF NOT EXISTS exchanges_rrn ON exchanges (rrn);
 CREATE TABLE IF NOT EXISTS batches (
     terminal_id TEXT NOT NULL,
     merchant_id TEXT NOT NULL,
@@ -248,13 +249,19 @@ class Ledger:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            # one connection, used by one thread at a time: the server's event loop, and a worker
+            # thread for the commit's fsync while the loop goes on (micropos.acquirer.commit)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(f"cannot open the ledger {self.path}: {exc}") from exc
         self._db.row_factory = sqlite3.Row
         self._depth = 0
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA busy_timeout = 10000")  # another process's commit is brief: wait for it
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             self._db.close()
@@ -271,23 +278,60 @@ class Ledger:
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        """Everything inside commits together or not at all (nesting joins the outer one)."""
-        if self._depth:
+        """Everything inside commits together or not at all.
+
+        Directly inside a transaction opened by ``begin`` (a batch of
+        requests under one commit), it is a savepoint: undone alone when it
+        raises, committed with the batch otherwise. Deeper, it joins the
+        one around it.
+        """
+        if self._depth > 1:
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
             return
-        self._db.execute("BEGIN IMMEDIATE")
-        self._depth = 1
+        if self._depth == 1:
+            self._db.execute("SAVEPOINT request")
+            self._depth = 2
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK TO request")
+                raise
+            finally:
+                self._depth = 1
+                self._db.execute("RELEASE request")
+            return
+        self.begin()
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self.rollback()
             raise
         else:
+            self.commit()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    def begin(self) -> None:
+        """Opens a transaction that ``commit`` ends (for a batch; ``atomic`` otherwise)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+
+    def commit(self) -> None:
+        """Commits, and with ``synchronous = FULL`` the write-ahead log is on disk when it returns."""
+        try:
             self._db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def rollback(self) -> None:
+        try:
+            self._db.execute("ROLLBACK")
         finally:
             self._depth = 0
 
@@ -470,10 +514,10 @@ class Ledger:
 
     def _next(self, name: str) -> int:
         with self.atomic():
-            self._db.execute(
-                "INSERT INTO counters VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1", (name,)
-            )
-            return int(self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
+            row = self._db.execute(
+                "INSERT INTO counters VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+                (name,)).fetchone()
+            return int(row[0])
 
     # -- exchanges -------------------------------------------------------------
 

@@ -4,6 +4,10 @@ Per connection, requests are answered in order. A bad length header or a
 message that does not decode closes the connection without an answer, as
 the profile requires.
 
+Durable and quick: requests that arrive together are applied in one
+transaction and committed with one fsync (``commit.GroupCommit``), and an
+answer leaves only once its change is on disk.
+
 Bounded whatever the traffic: a connection idle (or stuck inside a frame)
 for ``idle_timeout`` seconds is closed; at ``max_connections`` the
 longest-idle connection is closed to make room for a new one, with one log
@@ -34,6 +38,7 @@ from pathlib import Path
 
 from micropos import iso8583
 from micropos import mac as _mac
+from micropos.acquirer.commit import GroupCommit
 from micropos.acquirer.faults import GARBAGE, Fault, FaultKind, FaultPlan
 from micropos.acquirer.ledger import Ledger
 from micropos.acquirer.rules import (
@@ -88,6 +93,7 @@ class AcquirerServer:
         self.idle_timeout = idle_timeout
         self.max_connections = max_connections
         self.received: deque[bytes] = deque(maxlen=RECEIVED_KEPT)
+        self._commit = GroupCommit(acquirer.ledger)
         self._listener: socket.socket | None = None
         self._accepting: asyncio.Task[None] | None = None
         self._clients: set[asyncio.Task[None]] = set()
@@ -165,7 +171,7 @@ class AcquirerServer:
                     self._idle_since.pop(writer, None)
                 if raw is None:
                     return
-                answer = self.answer(raw)
+                answer = await self.answer(raw)
                 if answer.delay:
                     await asyncio.sleep(answer.delay)
                 if answer.payload is not None:
@@ -196,8 +202,8 @@ class AcquirerServer:
             self._limit_logged = now
             log.warning(message)
 
-    def answer(self, raw: bytes) -> _Answer:
-        """Decides the reply to one framed message (synchronous: the ledger is SQLite)."""
+    async def answer(self, raw: bytes) -> _Answer:
+        """Decides the reply to one framed message; what it changed in the ledger is on disk when it returns."""
         self.received.append(raw)
         try:
             request = iso8583.decode(raw)
@@ -208,25 +214,27 @@ class AcquirerServer:
         if fault is not None and fault.kind is FaultKind.DROP:
             return _Answer(None)
         try:
-            payload = self._reply(raw, request, fault)
+            response = await self._commit.run(self._decision(raw, request, fault))
         except Exception:  # a bug or a broken ledger must still get the terminal an answer
             log.exception("answering %s failed", request.get("t"))
             try:
-                payload = self._sign(self.acquirer.reject(request, Code.SYSTEM_ERROR), request)
+                response = await self._commit.run(lambda: self.acquirer.reject(request, Code.SYSTEM_ERROR))
             except Exception:
                 log.exception("could not even answer 96")
                 return _Answer(None, close=True)
-        return self._misbehave(payload, fault)
+        return self._misbehave(self._sign(response, request), fault)
 
-    def _reply(self, raw: bytes, request: dict[str, str], fault: Fault | None) -> bytes:
+    def _decision(self, raw: bytes, request: dict[str, str], fault: Fault | None) -> Callable[[], dict[str, str]]:
+        """The ledger work that decides the answer (run in a batch); the MAC is checked before, out of it."""
         if request["t"] in MACED_MTIS:
             key = self._mac_key(request)
             if key is None or not iso8583.verify_mac(raw, key):
-                return self._sign(self.acquirer.reject(request, Code.MAC_ERROR), request)
+                return lambda: self.acquirer.reject(request, Code.MAC_ERROR)
         if fault is not None and fault.kind is FaultKind.CODE:
-            assert fault.code is not None
-            return self._sign(self.acquirer.reject(request, fault.code), request)
-        return self._sign(self.acquirer.handle(request), request)
+            code = fault.code
+            assert code is not None
+            return lambda: self.acquirer.reject(request, code)
+        return lambda: self.acquirer.handle(request)
 
     def _mac_key(self, request: dict[str, str]) -> bytes | None:
         try:
