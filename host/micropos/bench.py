@@ -14,11 +14,13 @@ passed), so the search walks down from a size that works, in 16 KB then
 """
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+from micropos import paths
 from micropos.errors import LinkError
 from micropos.terminal import Terminal
 from micropos.transport import EmulatorTransport
@@ -120,11 +122,24 @@ def journal_writes(flash: str) -> Iterator[Row]:
     yield from bench_journal.rows()
 
 
-BENCHES: list[Callable[[str], Iterator[Row]]] = [heap_idle_and_menu, heap_needed, journal_writes]
+def acquirer_throughput(flash: str) -> Iterator[Row]:
+    from micropos import acquirer_bench
+
+    yield from acquirer_bench.rows()
+
+
+BENCHES: list[Callable[[str], Iterator[Row]]] = [heap_idle_and_menu, heap_needed, journal_writes,
+                                                 acquirer_throughput]
+RESULTS = paths.ROOT / "build" / "bench.json"
 
 
 def run(flash: str) -> list[Row]:
-    return [row for bench in BENCHES for row in bench(flash)]
+    """Every figure, in the table's order; also written to ``build/bench.json``."""
+    rows = [row for bench in BENCHES for row in bench(flash)]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps([{"figure": what, "value": value, "measured by": how} for what, value, how in rows],
+                                  ensure_ascii=False, indent=1) + "\n")
+    return rows
 
 
 def format_table(rows: list[Row]) -> str:
