@@ -5,7 +5,7 @@ primary bitmap and no secondary bitmap (no field above 64).  The whole profile
 is ``_PROFILE`` below, one line per field; the codec only reads that table.
 
 Memory: a ``Message`` owns one slot per profile field inside a single
-bytearray sized from the table (the longest value of every field, 223 bytes),
+bytearray sized from the table (the longest value of every field, 238 bytes),
 so setting a field twice reuses its slot and nothing fragments.  Encoding,
 decoding and MACing loop over bytes instead of slicing, so a message goes in
 and out without heap allocation beyond a few small temporary objects.
@@ -54,6 +54,7 @@ _PROFILE = """\
 42  FIXED  15  ANS  merchant ID
 49  FIXED   3  N    currency code, ISO 4217 numeric
 53  LLVAR  24  ANS  key serial number, hex
+54  LLLVAR 15  ANS  amount left to refund on the original: currency n3, amount n12
 60  LLLVAR  6  N    batch number
 61  LLLVAR 16  ANS  original batch n6, STAN n6, date MMDD n4
 62  LLLVAR  2  N    refund reason code

@@ -349,9 +349,9 @@ def test_mac_span_covers_mti_to_before_de64_with_bit_64_set():
 
 
 def test_profile_table():
-    assert iso8583.SLOTS_SIZE == 223  # every field's maximum length, MTI included
+    assert iso8583.SLOTS_SIZE == 238  # every field's maximum length, MTI included
     # MTI, bitmap, and every field with its length digits at its longest
-    assert iso8583.LONGEST == 4 + 8 + (223 - 4) + 2 * 2 + 3 * 4
+    assert iso8583.LONGEST == 4 + 8 + (238 - 4) + 2 * 2 + 3 * 5
     # (number, name, length digits (0 = fixed), max length, content: 1 N 2 AN 3 ANS 4 B)
     assert iso8583.field(0) == (0, "message type indicator", 0, 4, 1)
     assert iso8583.field(4) == (4, "amount, transaction (minor units)", 0, 12, 1)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -262,6 +262,30 @@ def test_refund_rejections(
     assert count_kind(db, "REFUND") == refunds_before
     if code in ("A0", "30"):  # decided before the rules: not even remembered
         assert rows(db, "SELECT COUNT(*) FROM exchanges")[0][0] == exchanges_before
+    # DE 54 whenever the original was found, whatever DE 39 says (protocol v1.1)
+    found = code not in ("25", "03", "A0", "30")
+    assert ("54" in response) == found, response
+    if found:
+        assert response["54"][:3] == "156" and len(response["54"]) == 15
+
+
+def test_a_refund_answer_says_what_is_left_to_refund(term: Term) -> None:
+    first = term.send(term.refund("612345678902", "1112", 2000))
+    assert (first["39"], first["54"]) == ("00", "156000000003000")  # 50.00 - 20.00
+    too_much = term.send(term.refund("612345678902", "1112", 3001))
+    assert (too_much["39"], too_much["54"]) == ("64", "156000000003000")
+    last = term.send(term.refund("612345678902", "1112", 3000))
+    assert (last["39"], last["54"]) == ("00", "156000000000000")
+    assert "54" not in term.send(term.refund("699999999999", "1112", 100))  # 25: no original, nothing left to say
+
+
+def test_the_echo_answer_carries_the_acquirers_own_utc_time(term: Term) -> None:
+    request = term.echo()
+    request["7"] = "0101000000"  # a terminal with no clock after power-on
+    answer = term.send(request)
+    now = datetime.now(UTC)
+    told = datetime.strptime(f"{now.year}{answer['7']}", "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    assert abs((now - told).total_seconds()) < 120
 
 
 def test_missing_mac_answers_a0(term: Term) -> None:

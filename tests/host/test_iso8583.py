@@ -33,11 +33,11 @@ SALE = {
 def test_spec_covers_exactly_the_profile_fields() -> None:
     fields = {k for k in iso8583.SPEC if k.isdigit()}
     assert fields == {"2", "3", "4", "7", "11", "12", "13", "14", "22", "25", "37", "38", "39", "41", "42", "49",
-                      "53", "60", "61", "62", "63", "64"}
+                      "53", "54", "60", "61", "62", "63", "64"}
     assert set(iso8583.CONTENT) == fields
     assert iso8583.SPEC["p"]["data_enc"] == "b" and iso8583.SPEC["p"]["max_len"] == 8
     assert iso8583.SPEC["2"]["len_type"] == 2 and iso8583.SPEC["53"]["len_type"] == 2
-    assert all(iso8583.SPEC[f]["len_type"] == 3 for f in ("60", "61", "62", "63"))
+    assert all(iso8583.SPEC[f]["len_type"] == 3 for f in ("54", "60", "61", "62", "63"))
 
 
 def test_encode_layout_is_ascii_with_binary_bitmap() -> None:

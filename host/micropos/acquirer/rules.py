@@ -35,8 +35,8 @@ terminal has already given up on it).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 
 from micropos.acquirer.ledger import Kind, Ledger, Totals, Txn, batch_key, fingerprint
 from micropos.carddata import luhn_ok
@@ -115,6 +115,7 @@ class _Outcome:
     applied_id: int | None = None
     rrn: str | None = None
     approval_code: str | None = None
+    left: str | None = None  # DE 54 of a refund's answer: currency n3 + what is left to refund n12
 
 
 class Acquirer:
@@ -167,6 +168,8 @@ class Acquirer:
             else:
                 outcome = self._settlement(request)
             response = self._respond(request, outcome.code, rrn=outcome.rrn, approval_code=outcome.approval_code)
+            if outcome.left is not None:
+                response["54"] = outcome.left
             self.ledger.record_exchange(request, response, outcome.applied_id)
             return response
 
@@ -211,23 +214,30 @@ class Acquirer:
         sale = self._original_sale(request)
         if sale is None or sale.date.strftime("%m%d") != original[12:16]:
             return _Outcome(Code.NOT_FOUND)
+        # The original is found: whatever the answer, it says what is left to refund (DE 54).
+        left = sale.amount - self.ledger.refunded(sale.id)
+
+        def refused(code: str) -> _Outcome:
+            return _Outcome(code, left=f"{sale.currency}{left:012d}")
+
         if "2" in request and request["2"] != sale.pan:
-            return _Outcome(Code.INVALID_CARD)
+            return refused(Code.INVALID_CARD)
         if request["49"] != sale.currency:
-            return _Outcome(Code.INVALID_TRANSACTION)
+            return refused(Code.INVALID_TRANSACTION)
         amount = int(request["4"])
         if amount == 0:
-            return _Outcome(Code.INVALID_AMOUNT)
-        if amount > sale.amount - self.ledger.refunded(sale.id):
-            return _Outcome(Code.EXCEEDS_ORIGINAL)
+            return refused(Code.INVALID_AMOUNT)
+        if amount > left:
+            return refused(Code.EXCEEDS_ORIGINAL)
         if self.ledger.is_voided(sale.id):
-            return _Outcome(Code.INVALID_TRANSACTION)
+            return refused(Code.INVALID_TRANSACTION)
         if (self.today() - sale.date).days > self.refund_window_days:
-            return _Outcome(Code.NOT_PERMITTED)
-        return self._approve(
+            return refused(Code.NOT_PERMITTED)
+        approved = self._approve(
             request, Kind.REFUND, amount, pan=request.get("2"), expiry=request.get("14"),
             orig_id=sale.id, reason=request["62"],
         )
+        return replace(approved, left=f"{sale.currency}{left - amount:012d}")
 
     def _original_sale(self, request: Mapping[str, str]) -> Txn | None:
         """The live sale of this merchant that DE 37 names, or None (a refund or void answers 25)."""
@@ -310,6 +320,8 @@ class Acquirer:
         known = self.ledger.is_known(request["41"], request["42"])
         response = {"t": response_mti(request["t"])}
         response.update({f: request[f] for f in ECHOED if f in request})
+        # not an echo: the acquirer's own UTC time, from which a terminal with no clock sets its own
+        response["7"] = datetime.now(UTC).strftime("%m%d%H%M%S")
         response["39"] = Code.APPROVED if known else Code.INVALID_MERCHANT
         return response
 
