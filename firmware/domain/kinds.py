@@ -5,7 +5,10 @@
 request's MTI and processing code (DE 3; ``------`` for a reversal, which
 repeats the reversed request's), then every field the request carries, in
 order.  A field marked ``?`` is sent only when it has a value (no card on a
-reference-only refund); the acquirer requires every other one.  The
+reference-only refund); the acquirer requires every other one.  A batch
+upload (``UPLOAD``, one per approved transaction of a batch whose totals the
+acquirer disputed) repeats the uploaded transaction's processing code;
+``UPLOAD_END`` closes the batch.  The
 firmware's request builder (``protocol/messages.py``) and the acquirer
 emulator's mandatory-field rules both read it.  Bytes, so it stays in
 flash and reading it allocates nothing.
@@ -23,6 +26,8 @@ TABLE = b"""
 4 REVERSAL   0400 ------ 3 4 7 11 12 13 22 37? 39 41 42 49 53 60 61? 64
 5 SETTLEMENT 0500 920000 3 7 11 41 42 49 53 60 63 64
 6 ECHO       0800 990000 3 7 11 41 42
+7 UPLOAD     0320 ------ 2? 3 4 7 11 12 13 37 41 42 49 53 60 61? 64
+8 UPLOAD_END 0320 960000 3 7 11 41 42 49 53 60 63 64
 """
 SALE = const(1)
 REFUND = const(2)

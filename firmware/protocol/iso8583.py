@@ -37,7 +37,7 @@ _HIGHEST = const(64)
 # and their names would take about 2.5 KB of RAM.
 _PROFILE = """\
  0  FIXED   4  N    message type indicator
- 2  LLVAR  19  N    primary account number
+ 2  LLVAR  19  ANS  primary account number (digits; a batch upload's is masked, first 6 ****** last 4)
  3  FIXED   6  N    processing code
  4  FIXED  12  N    amount, transaction (minor units)
  7  FIXED  10  N    transmission date and time, UTC MMDDhhmmss

@@ -204,7 +204,7 @@ SET_REJECTIONS = (
     (4, "1234", "DE 4: 4 digits, expected 12"),
     (4, "00000000123A", "DE 4: byte 0x41 at position 12 is not a digit"),
     (4, -1, "DE 4: negative value -1"),
-    (2, "1" * 20, "DE 2: 20 digits, at most 19"),
+    (2, "1" * 20, "DE 2: 20 characters, at most 19"),
     (53, "1" * 25, "DE 53: 25 characters, at most 24"),
     (63, "0" * 46, "DE 63: 46 characters, at most 45"),
     (62, "123", "DE 62: 3 digits, at most 2"),
@@ -259,7 +259,7 @@ DECODE_REJECTIONS = (
     (_raw(b"0200", "0000000000000004", b"0031"), "DE 62: 3 digits, at most 2"),
     (_raw(b"0200", "0000000000000004", b"0021"), "DE 62: truncated, 1 of 2 bytes"),
     (_raw(b"0200", "4000000000000000", b"1A1234567890"), "DE 2: length prefix is not 2 digits"),
-    (_raw(b"0200", "4000000000000000", b"2012345678901234567890"), "DE 2: 20 digits, at most 19"),
+    (_raw(b"0200", "4000000000000000", b"2012345678901234567890"), "DE 2: 20 characters, at most 19"),
     (_raw(b"0200", "1000000000000000", b"00000000123X"), "DE 4: byte 0x58 at position 12 is not a digit"),
     (_raw(b"0210", "0000000002000000", b"0\x07"), "DE 39: byte 0x07 at position 2 is not alphanumeric"),
     (_raw(b"0200", "0000000000000001", b"1234567"), "DE 64: truncated, 7 of 8 bytes"),
@@ -355,7 +355,7 @@ def test_profile_table():
     # (number, name, length digits (0 = fixed), max length, content: 1 N 2 AN 3 ANS 4 B)
     assert iso8583.field(0) == (0, "message type indicator", 0, 4, 1)
     assert iso8583.field(4) == (4, "amount, transaction (minor units)", 0, 12, 1)
-    assert iso8583.field(2)[2:] == (2, 19, 1)
+    assert iso8583.field(2)[2:] == (2, 19, 3)  # ANS: masked in a batch upload
     assert iso8583.field(37)[2:] == (0, 12, 2)
     assert iso8583.field(63)[2:] == (3, 45, 3)
     assert iso8583.field(64)[2:] == (0, 8, 4)

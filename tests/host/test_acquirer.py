@@ -483,6 +483,50 @@ def test_settlement_reconciles_or_answers_95(term: Term, db: Path) -> None:
     assert term.send(term.void(b, 2000))["39"] == "12"
 
 
+def _upload(term: Term, sale: dict[str, str], answer: dict[str, str]) -> dict[str, str]:
+    """The 0320 of an approved sale: its DE 3, 4, 11, 12, 13, 37, a masked DE 2, a new DE 7 and KSN."""
+    doc = term.base("0320", sale["3"])
+    upload = {k: doc[k] for k in ("t", "3", "7", "41", "42", "49", "60")}
+    upload.update({k: sale[k] for k in ("4", "11", "12", "13")})
+    upload.update({"2": sale["2"][:6] + "******" + sale["2"][-4:], "37": answer["37"]})
+    return upload
+
+
+def test_a_disputed_batch_is_uploaded_and_then_closed_and_the_upload_kept(term: Term, db: Path) -> None:
+    sales = [term.sale(1000), term.sale(2000)]
+    answers = [term.send(sale) for sale in sales]
+    claimed = totals((2, 3500), (0, 0), (0, 0))  # the terminal's totals, which the ledger does not share
+    assert term.send(term.settlement(claimed))["39"] == "95"
+    for sale, answer in zip(sales, answers, strict=True):
+        reply = term.send(_upload(term, sale, answer))
+        assert (reply["39"], reply["37"]) == ("00", answer["37"])
+    end = term.base("0320", "960000", **{"63": claimed})
+    closed = term.send({k: end[k] for k in ("t", "3", "7", "11", "41", "42", "49", "60", "63")})
+    assert closed["39"] == "00"
+    with Ledger(db) as ledger:
+        assert ledger.closed_batch(TID, "000001") == (closed["37"], False)
+        kept = ledger.uploads(TID, "000001")
+    assert [(u["stan"], u["amount"], u["pan"], u["rrn"]) for u in kept] == [
+        (sale["11"], int(sale["4"]), "621234******1232", answer["37"]) for sale, answer in zip(sales, answers,
+                                                                                                strict=True)]
+    # closed once: a settlement or an upload's end sent again is answered 00 with the first RRN
+    assert term.send(term.settlement(claimed))["37"] == closed["37"]
+    again = term.base("0320", "960000", **{"63": claimed})
+    assert term.send({k: again[k] for k in ("t", "3", "7", "11", "41", "42", "49", "60", "63")})["37"] == closed["37"]
+
+
+def test_a_settlement_sent_again_after_a_power_cut_gets_its_first_answer(term: Term, db: Path) -> None:
+    term.send(term.sale(1000))
+    request = term.settlement(totals((1, 1000), (0, 0), (0, 0)))
+    first = term.send(request)
+    assert first["39"] == "00"
+    repeat = term.send(request)  # the same request (STAN, DE 7), MACed again: the repeat rule
+    assert {k: v for k, v in repeat.items() if k != "64"} == {k: v for k, v in first.items() if k != "64"}
+    newer = term.send(term.settlement(totals((1, 1000), (0, 0), (0, 0))))  # a new one for the closed batch
+    assert (newer["39"], newer["37"]) == ("00", first["37"])
+    assert rows(db, "SELECT COUNT(*) FROM batches")[0][0] == 1
+
+
 def test_settlement_with_malformed_totals_answers_30(term: Term) -> None:
     assert term.send(term.settlement("12345"))["39"] == "30"
 

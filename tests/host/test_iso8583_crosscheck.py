@@ -170,7 +170,7 @@ def test_firmware_decodes_what_pyiso8583_encodes_field_by_field() -> None:
         (b"0200" + bytes.fromhex("8000000000000000") + bytes(8), "DE 1: secondary bitmap, not in the profile"),
         (b"0200" + bytes.fromhex("1000000000000000") + b"00000000123X",
          "DE 4: byte 0x58 at position 12 is not a digit"),
-        (b"0200" + bytes.fromhex("4000000000000000") + b"20" + b"1" * 20, "DE 2: 20 digits, at most 19"),
+        (b"0200" + bytes.fromhex("4000000000000000") + b"20" + b"1" * 20, "DE 2: 20 characters, at most 19"),
         (b"0200" + bytes.fromhex("0800000000000000") + b"1", "DE 5: not in the profile"),
         (host.encode(MESSAGES["sale"])[:-3], "DE 60: truncated, 3 of 6 bytes"),
         (host.encode(MESSAGES["echo"]) + b"junk", "4 bytes after the last field"),
@@ -191,7 +191,7 @@ def test_firmware_refuses_what_the_host_encoder_refuses() -> None:
     result = run_firmware({"encode": [{"fields": _firmware_fields(d), "mac": False} for d in bad]})
     assert [r["error"] for r in result["encoded"]] == [
         "DE 4: 4 digits, expected 12",
-        "DE 2: 20 digits, at most 19",
+        "DE 2: 20 characters, at most 19",
         "DE 41: byte 0x01 at position 5 is not printable ASCII",
         "MTI: byte 0x41 at position 3 is not a digit",
     ]

@@ -84,6 +84,20 @@ CREATE TABLE IF NOT EXISTS batches (
     settled_at  TEXT NOT NULL,
     PRIMARY KEY (terminal_id, batch)
 );
+CREATE TABLE IF NOT EXISTS uploads (
+    terminal_id     TEXT NOT NULL,
+    merchant_id     TEXT NOT NULL,
+    batch           TEXT NOT NULL,
+    stan            TEXT NOT NULL,
+    processing_code TEXT NOT NULL,
+    amount          INTEGER NOT NULL,
+    rrn             TEXT,
+    orig_data       TEXT,
+    pan             TEXT,
+    transmitted     TEXT NOT NULL,
+    received_at     TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, batch, stan)
+);
 CREATE TABLE IF NOT EXISTS counters (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -258,11 +272,12 @@ class Ledger:
         self._depth = 0
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA busy_timeout = 10000")  # another process's commit is brief: wait for it
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
-            self._db.execute("PRAGMA busy_timeout = 10000")  # another process's commit is brief: wait for it
             self._db.executescript(_SCHEMA)
+            self._add_columns("batches", {"rrn": "TEXT", "balanced": "INTEGER NOT NULL DEFAULT 1"})
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise LedgerError(f"{self.path} is not a micropos ledger: {exc}") from exc
@@ -558,13 +573,47 @@ class Ledger:
         sale, refund, void = (counts.get(k, (0, 0)) for k in ("SALE", "REFUND", "VOID"))
         return Totals(*sale, *refund, *void)
 
-    def settle(self, terminal_id: str, merchant_id: str, batch: str, totals: Totals) -> None:
-        """Marks a batch settled at these totals (settling it again keeps the latest)."""
+    def settle(self, terminal_id: str, merchant_id: str, batch: str, totals: Totals, *, rrn: str | None = None,
+               balanced: bool = True) -> None:
+        """Closes a batch at these totals; the first close stands (a batch closes once).
+
+        ``rrn`` is that of the answer that closed it, given again to a
+        settlement repeated after the batch closed; ``balanced`` is False when
+        the batch was closed by an upload after its totals were disputed.
+        """
         self._db.execute(
-            "INSERT INTO batches VALUES (?, ?, ?, ?, ?) ON CONFLICT (terminal_id, batch)"
-            " DO UPDATE SET totals = excluded.totals, settled_at = excluded.settled_at",
-            (terminal_id, merchant_id, batch_key(batch), totals.to_field(), _now()),
+            "INSERT INTO batches (terminal_id, merchant_id, batch, totals, settled_at, rrn, balanced)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (terminal_id, batch) DO NOTHING",
+            (terminal_id, merchant_id, batch_key(batch), totals.to_field(), _now(), rrn, int(balanced)),
         )
+
+    def closed_batch(self, terminal_id: str, batch: str) -> tuple[str | None, bool] | None:
+        """(the RRN that closed it, whether it balanced) of a closed batch, or None while it is open."""
+        row = self._db.execute("SELECT rrn, balanced FROM batches WHERE terminal_id = ? AND batch = ?",
+                               (terminal_id, batch_key(batch))).fetchone()
+        return None if row is None else (row[0], bool(row[1]))
+
+    def record_upload(self, request: Mapping[str, str]) -> None:
+        """Keeps one transaction of a batch upload (0320) for inspection; sent again, it replaces itself."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (request["41"], request["42"], batch_key(request["60"]), request["11"], request["3"], int(request["4"]),
+             request.get("37"), request.get("61"), request.get("2"), request["7"], _now()),
+        )
+
+    def uploads(self, terminal_id: str, batch: str) -> list[dict[str, object]]:
+        """The transactions a terminal uploaded for one batch, by STAN."""
+        cursor = self._db.execute("SELECT * FROM uploads WHERE terminal_id = ? AND batch = ? ORDER BY stan",
+                                  (terminal_id, batch_key(batch)))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def _add_columns(self, table: str, columns: dict[str, str]) -> None:
+        """Adds the columns a ledger made by an older micropos lacks."""
+        have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def is_settled(self, txn: Txn) -> bool:
         """Whether a row is in a settled batch; seeded sales are settled by definition."""

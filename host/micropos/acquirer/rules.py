@@ -21,8 +21,16 @@ reversal (0400)
     03 · otherwise 00, after undoing whatever the reversed request applied
     (nothing when it never arrived or was declined)
 settlement (0500, DE 3 920000)
-    03 · 30 DE 63 malformed · 95 DE 63 differs from the ledger's totals for
-    the terminal's batch (DE 60) · otherwise 00 and the batch is settled
+    03 · 30 DE 63 malformed · a batch already closed: 00 with the RRN of the
+    answer that closed it · 95 DE 63 differs from the ledger's totals for the
+    terminal's batch (DE 60), which stays open · otherwise 00 and the batch closes
+batch upload (0320, the uploaded transaction's DE 3)
+    03 · 30 bad batch · otherwise 00, and the transaction is kept (``uploads``)
+batch upload end (0320, DE 3 960000)
+    03 · 30 · a batch already closed: 00 with its first RRN · otherwise 00 and
+    the batch closes at the terminal's totals, marked unbalanced
+refund answers carry DE 54 (currency + what is left to refund) whenever the
+original was found; the echo's answer carries the acquirer's own UTC time in DE 7
 echo test (0800)
     03 · otherwise 00
 
@@ -74,6 +82,7 @@ PC_REFUND = _code("REFUND")
 PC_VOID = _code("VOID")
 PC_SETTLEMENT = _code("SETTLEMENT")
 PC_ECHO = _code("ECHO")
+PC_UPLOAD_END = _code("UPLOAD_END")
 
 #: Fields a response copies from its request when the request has them.
 ECHOED = ("3", "4", "7", "11", "12", "13", "41", "42", "49")
@@ -165,6 +174,8 @@ class Acquirer:
                 outcome = self._financial(request)
             elif mti == "0400":
                 outcome = self._reversal(request)
+            elif mti == "0320":
+                outcome = self._upload(request)
             else:
                 outcome = self._settlement(request)
             response = self._respond(request, outcome.code, rrn=outcome.rrn, approval_code=outcome.approval_code)
@@ -195,7 +206,7 @@ class Acquirer:
 
     def _sale(self, request: Mapping[str, str]) -> _Outcome:
         pan, expiry = request["2"], request["14"]
-        if len(pan) < 12 or not luhn_ok(pan):
+        if len(pan) < 12 or not pan.isdigit() or not luhn_ok(pan):
             return _Outcome(Code.INVALID_CARD)
         if not 1 <= int(expiry[2:]) <= 12:
             return _Outcome(Code.FORMAT_ERROR)
@@ -302,19 +313,57 @@ class Acquirer:
         return _Outcome(Code.APPROVED, rrn=reversed_request.rrn)
 
     def _settlement(self, request: Mapping[str, str]) -> _Outcome:
-        if not self.ledger.is_known(request["41"], request["42"]):
-            return _Outcome(Code.INVALID_MERCHANT)
-        try:
-            claimed = Totals.from_field(request["63"])
-        except ValueError:
-            return _Outcome(Code.FORMAT_ERROR)
-        if not request["60"].isdigit():
-            return _Outcome(Code.FORMAT_ERROR)
+        """0500: totals equal to the ledger's close the batch; different ones answer 95 and leave it open."""
+        claimed, closed = self._batch_request(request)
+        if isinstance(claimed, _Outcome):
+            return claimed
+        if closed is not None:
+            return closed
         ours = self.ledger.batch_totals(request["41"], request["42"], request["60"])
         if claimed != ours:
             return _Outcome(Code.RECONCILE_ERROR)
-        self.ledger.settle(request["41"], request["42"], request["60"], ours)
-        return _Outcome(Code.APPROVED)
+        return self._close(request, ours, balanced=True)
+
+    def _upload(self, request: Mapping[str, str]) -> _Outcome:
+        """0320: one transaction of a disputed batch, kept for inspection; the upload's end closes the batch."""
+        if request["3"] != PC_UPLOAD_END:
+            if not self.ledger.is_known(request["41"], request["42"]):
+                return _Outcome(Code.INVALID_MERCHANT)
+            if not request["60"].isdigit():
+                return _Outcome(Code.FORMAT_ERROR)
+            self.ledger.record_upload(request)
+            return _Outcome(Code.APPROVED, rrn=request.get("37"))
+        claimed, closed = self._batch_request(request)
+        if isinstance(claimed, _Outcome):
+            return claimed
+        if closed is not None:
+            return closed
+        return self._close(request, claimed, balanced=False)
+
+    def _batch_request(self, request: Mapping[str, str]) -> tuple[Totals | _Outcome, _Outcome | None]:
+        """The totals a settlement or an upload's end claims (or the refusal), and the answer if the batch is closed.
+
+        A batch already closed answers 00 with the RRN of the answer that
+        closed it: a settlement sent again after a power cut, or a new one,
+        changes nothing.
+        """
+        if not self.ledger.is_known(request["41"], request["42"]):
+            return _Outcome(Code.INVALID_MERCHANT), None
+        try:
+            claimed = Totals.from_field(request["63"])
+        except ValueError:
+            return _Outcome(Code.FORMAT_ERROR), None
+        if not request["60"].isdigit():
+            return _Outcome(Code.FORMAT_ERROR), None
+        closed = self.ledger.closed_batch(request["41"], request["60"])
+        if closed is not None:
+            return claimed, _Outcome(Code.APPROVED, rrn=closed[0])
+        return claimed, None
+
+    def _close(self, request: Mapping[str, str], totals: Totals, *, balanced: bool) -> _Outcome:
+        rrn = self.ledger.next_rrn(self.today())
+        self.ledger.settle(request["41"], request["42"], request["60"], totals, rrn=rrn, balanced=balanced)
+        return _Outcome(Code.APPROVED, rrn=rrn)
 
     def _echo(self, request: Mapping[str, str]) -> dict[str, str]:
         known = self.ledger.is_known(request["41"], request["42"])
