@@ -101,8 +101,11 @@ class App:
         self.render()
 
     async def run_keys(self):
+        """Hands each key to the screen; a busy screen makes keys wait, or drops them (see ``send``)."""
         while True:
             key = await self.queue.get()
+            if getattr(self.screen, "drops_keys", False):
+                continue
             while getattr(self.screen, "busy", False):
                 await asyncio.sleep_ms(_BUSY_POLL_MS)
             self.handle_key(key)
@@ -137,9 +140,16 @@ class App:
             job = None
 
     def send(self, job, title_key):
-        """Sends ``job`` behind a progress screen; its outcome is drawn when it is known."""
+        """Sends ``job`` behind a progress screen; its outcome is drawn when it is known.
+
+        Keys pressed after the ENTER that sends, until the outcome appears,
+        are dropped, so none can dismiss an outcome the cashier has not seen
+        (design.md); keys typed while a reversal owed at boot goes out wait.
+        """
         from sending import Progress
         progress = Progress(self, title_key)
+        progress.drops_keys = True
+        self.queue.clear()
         self.run_behind(self._send(job, progress))
         self.go(progress)
         lifetime.drop("screens")  # the entry screens are done with: room for the wire

@@ -20,6 +20,7 @@ class Progress(Screen):
 
     times_out = False
     busy = True
+    drops_keys = False  # a send's progress drops keys; a reversal owed at boot lets them wait
 
     def __init__(self, app, title_key):
         super().__init__(app)

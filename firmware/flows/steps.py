@@ -1,12 +1,13 @@
 """The steps transaction flows share, each a function of the flow returning its screen.
 
 Entry fields end with ENTER, CLEAR deletes the last digit; choices act on
-the digit alone (design.md, "Operator flows").
+the digit alone (design.md, "Operator flows").  The card checks (``card``)
+load only when a card is swiped or keyed: a reference-only refund never
+needs them, and every module loaded interns its names for good.
 """
 from micropython import const
 import time
 
-import card
 import keys
 import kinds
 from money import money
@@ -78,6 +79,7 @@ class CardScreen(Screen):
         if pan is None:  # the reader could not read the stripe
             self.error = "card_unreadable"
             return
+        import card
         self.error = card.pan_error(pan) or card.expiry_error(expiry) or _same_card(self.flow.draft, pan)
         if self.error:
             return
@@ -87,6 +89,7 @@ class CardScreen(Screen):
         self.error = None
         flow = self.flow
         if key == keys.FUNC:
+            import card
             self.app.go(Entry(self.app, flow.title, "pan", 19, lambda pan: _keyed_pan(flow, pan),
                               min_len=12, check=card.pan_error))
         elif key == keys.ENTER and self.allow_none:
@@ -110,6 +113,7 @@ def _keyed_pan(flow, pan):
     error = _same_card(flow.draft, pan)
     if error:
         return error
+    import card
     flow.app.go(Entry(flow.app, flow.title, "expiry", 4, lambda yymm: _take_card(flow, pan, yymm, kinds.ENTRY_KEYED),
                       min_len=4, check=card.expiry_error))
     return None
@@ -190,12 +194,12 @@ class Confirm(Screen):
         t = self.t
         d = self.flow.draft
         rows = [t(self.flow.title)]
-        if d.type != kinds.SALE:
-            rows.append(card.masked(d.pan) if d.pan else t("no_card"))
-            rows.append("%s %s" % (t("rrn"), d.orig_rrn))
-        else:
-            rows.append(card.masked(d.pan))
-            rows.append("")
+        shown = t("no_card")
+        if d.pan:
+            import card
+            shown = card.masked(d.pan)
+        rows.append(shown)
+        rows.append("%s %s" % (t("rrn"), d.orig_rrn) if d.type != kinds.SALE else "")
         rows.append("%s %s" % (t("amount"), money(d.amount)))
         rows.append(t("reason_%d" % d.reason) if d.reason else "")
         rows.append(t("clear_amount") if d.prefilled else "")

@@ -34,8 +34,8 @@ async def _exchange(config, network_up, job, key, on_stage):
         span, mac_at = iso8583.mac_span(tx, got)
     except iso8583.DecodeError as exc:
         raise Rejected(str(exc))
-    if not messages.answers(request, response):
-        raise Rejected("not the answer to the request")
+    if not messages.answers(request, response) or not response.has(39):
+        raise Rejected("not the answer to the request, or no DE 39")
     if not mac.verify8(span, memoryview(tx)[mac_at:mac_at + iso8583.MAC_LENGTH]):
         raise Rejected("response MAC does not verify")
     return response

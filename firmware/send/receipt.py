@@ -5,7 +5,6 @@ Printed in English on any printer: a thermal printer's built-in font has no
 """
 from micropython import const
 
-import card
 import clock
 import kinds
 import words
@@ -30,7 +29,11 @@ def lines(config, txn, copy_key, reprint=False):
            _pair(_w("merchant"), config.merchant_id), _pair(_w("terminal"), config.terminal_id),
            kinds.type_name(txn.type)]
     if txn.type != kinds.SETTLEMENT:
-        out.append(_pair(_w("card"), card.masked(txn.pan) if txn.pan else _w("no_card")))
+        shown = _w("no_card")
+        if txn.pan:
+            import card  # only for a transaction with a card
+            shown = card.masked(txn.pan)
+        out.append(_pair(_w("card"), shown))
     out.append(_pair(_w("date"), "%04d-%02d-%02d %02d:%02d:%02d" % (t[0], t[1], t[2], t[3], t[4], t[5])))
     out.append(_pair(_w("batch"), "%06d" % txn.batch))
     out.append(_pair(_w("stan"), "%06d" % txn.stan))

@@ -217,9 +217,10 @@ def test_a_request_the_acquirer_finds_badly_maced_says_mac_error(terminal, acqui
     assert refunded(acquirer) == 0
 
 
-def test_a_response_with_a_bad_mac_is_rejected_and_reversed(terminal, acquirer):
+@pytest.mark.parametrize("fault", ["badmac", "nocode"], ids=["bad-mac", "no-de39"])
+def test_a_response_with_a_bad_mac_or_no_code_is_rejected_and_reversed(terminal, acquirer, fault):
     day = seed(acquirer)
-    acquirer.faults.add("badmac,mti=0200,count=1")
+    acquirer.faults.add(f"{fault},mti=0200,count=1")
     refund(terminal, day=day, amount="10.00")
     terminal.press("ENTER")
     terminal.expect("bad response, reversal pending", 20)
@@ -231,6 +232,20 @@ def test_a_response_with_a_bad_mac_is_rejected_and_reversed(terminal, acquirer):
     _, fields = last_request(acquirer, "0400")
     assert fields["39"] == "06"
     assert refunded(acquirer) == 100
+
+
+def test_a_key_pressed_while_receiving_does_not_hide_the_outcome(terminal, acquirer):
+    day = seed(acquirer)
+    acquirer.faults.add("delay:2,mti=0200,count=1")
+    refund(terminal, day=day, amount="10.00")
+    terminal.press("ENTER")
+    terminal.expect("Receiving", 10)
+    terminal.press("CANCEL")  # dropped: the outcome has not appeared yet
+    shown = terminal.expect("APPROVED", 20)
+    terminal.settle()
+    assert terminal.screen == shown, "the outcome stays until a key is pressed after it appears"
+    terminal.press("CANCEL")
+    terminal.expect("FUNC: menu")
 
 
 def test_refund_from_history_takes_twelve_keys(terminal, acquirer):

@@ -17,7 +17,8 @@ MICROPOS = paths.Path(sys.executable).parent / "micropos"
     (["acquirer", "--seed", "missing.csv", "--db", "{tmp}/ledger.db"],
      "micropos: cannot read the seed CSV missing.csv: No such file or directory"),
     (["acquirer", "--fault", "sometimes", "--db", "{tmp}/ledger.db"],
-     "micropos: fault 'sometimes': unknown kind 'sometimes' (one of delay, drop, close, garbage, code, badmac)"),
+     "micropos: fault 'sometimes': unknown kind 'sometimes' "
+     "(one of delay, drop, close, garbage, code, badmac, nocode)"),
     (["acquirer", "--refund-window-days", "-1", "--db", "{tmp}/ledger.db"],
      "micropos: --refund-window-days must be 0 or more, not -1"),
     (["emulator", "--acquirer", "nowhere", "--script", "{tmp}/none.txt"],

@@ -16,6 +16,7 @@ kind        applied to the ledger?    what the terminal sees
 ``garbage`` yes                       a frame whose payload is not a message
 ``code``    no                        a well-MACed answer with DE 39 = ``code``
 ``badmac``  yes                       the answer with a wrong DE 64
+``nocode``  yes                       a well-MACed answer without DE 39
 =========== ========================= =========================================
 
 The text form (``micropos acquirer --fault SPEC``) is
@@ -44,6 +45,7 @@ class FaultKind(StrEnum):
     GARBAGE = "garbage"
     CODE = "code"
     BAD_MAC = "badmac"
+    NO_CODE = "nocode"
 
 
 class FaultSpecError(MicroposError, ValueError):

@@ -222,6 +222,8 @@ class AcquirerServer:
             except Exception:
                 log.exception("could not even answer 96")
                 return _Answer(None, close=True)
+        if fault is not None and fault.kind is FaultKind.NO_CODE:
+            response = {k: v for k, v in response.items() if k != "39"}
         return self._misbehave(self._sign(response, request), fault)
 
     def _decision(self, raw: bytes, request: dict[str, str], fault: Fault | None) -> Callable[[], dict[str, str]]:
@@ -251,7 +253,7 @@ class AcquirerServer:
 
     @staticmethod
     def _misbehave(payload: bytes, fault: Fault | None) -> _Answer:
-        if fault is None or fault.kind is FaultKind.CODE:
+        if fault is None or fault.kind in (FaultKind.CODE, FaultKind.NO_CODE):
             return _Answer(payload)
         if fault.kind is FaultKind.DELAY:
             return _Answer(payload, delay=fault.seconds)
