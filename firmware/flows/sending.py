@@ -46,10 +46,10 @@ class Progress(Screen):
 
 
 def notice(app, title_key, *lines):
-    """A result screen: the title, the lines, "any key" at the bottom."""
+    """A result screen: the title, at most six lines (the most important first), "any key" at the bottom."""
     t = app.t
     rows = [t(title_key)]
-    for line in lines:
+    for line in lines[:6]:
         rows.append(line)
     while len(rows) < 7:
         rows.append("")
@@ -58,34 +58,45 @@ def notice(app, title_key, *lines):
 
 
 def screen(app, title_key, outcome):
-    """The screen that shows ``outcome`` of a send started from flow ``title_key``."""
+    """The screen that shows ``outcome`` of a send started from flow ``title_key``: what happened, what to do."""
     t = app.t
     failure = outcome.failure
+    txn = outcome.txn
+    done = t("reversal_sent") if outcome.reversed else ""
     if failure == "journal_full":
         return notice(app, title_key, t("journal_full"), t("settle_first"))
     if failure == "reversal_first":
-        return notice(app, title_key, t("reversal_first"), t("host_unreachable"), "", t("nothing_sent"))
+        return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("reversal_first"), t("host_unreachable"))
     if failure == "no_connect":
-        return notice(app, title_key, t("no_connect"), t("nothing_sent"))
+        return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("no_connect"), done)
     if failure == "host_timeout" or failure == "bad_response":
-        return notice(app, title_key, t(failure), t("reversal_pending"))
+        return notice(app, title_key, t("not_done"), t("do_not_pay"), "", t(failure), t("reversal_pending"))
     if failure is not None:
         return notice(app, title_key, "ERROR", outcome.code[:21])
-    txn = outcome.txn
     code = outcome.code
     words = t("rc_" + code)
     if words == "rc_" + code:
         words = t("rc_other") % code
-    rrn = "%s %s" % (t("rrn"), txn.rrn) if txn.rrn else ""
+    left = []  # what is left to refund: one row, or the words above the amount when they do not fit one
+    if outcome.left >= 0:
+        label = t("left")
+        amount = money(outcome.left, txn.currency)
+        left = ["%s %s" % (label, amount)] if len(label) + len(amount) < 21 else [label, amount]
     if txn.status != APPROVED:
-        return notice(app, title_key, words, "", rrn)
-    lines = [words, rrn]
+        if code == "25":  # what the cashier typed, to check against the customer's receipt
+            return notice(app, title_key, words, "%s %s" % (t("rrn"), txn.orig_rrn),
+                          "%s %04d" % (t("date"), txn.orig_date), done)
+        return notice(app, title_key, words, *left, "%s %s" % (t("rrn"), txn.rrn) if txn.rrn else "", done)
+    lines = [words, "%s %s" % (t("rrn"), txn.rrn)]
     if txn.auth_code:
         lines.append("%s %s" % (t("auth"), txn.auth_code))
     if txn.type == SETTLEMENT:
         lines.append(t("settled"))
     else:
         lines.append("%s %s" % (t("amount"), money(txn.amount, txn.currency)))
+    lines.extend(left)
+    if done:
+        lines.append(done)
     if outcome.printed:
         lines.append(t("printed"))
     return notice(app, title_key, *lines)

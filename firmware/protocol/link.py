@@ -42,7 +42,7 @@ async def _exchange(config, network_up, job, key, on_stage):
 
 
 async def send(config, network_up, job, key, on_stage):
-    """Sends ``job`` MACed with ``key``: (failure, response code, RRN, approval code).
+    """Sends ``job`` MACed with ``key``: (failure, response code, RRN, approval code, DE 54).
 
     ``network_up``: the board's coroutine that brings its network up (None
     when it has none to bring up); ``on_stage(name)`` is told "connecting",
@@ -56,9 +56,10 @@ async def send(config, network_up, job, key, on_stage):
     try:
         response = await _exchange(config, network_up, job, key, on_stage)
     except hostconn.ConnectFailed:
-        return "no_connect", "", "", ""
+        return "no_connect", "", "", "", ""
     except hostconn.NoResponse:
-        return "host_timeout", "", "", ""
+        return "host_timeout", "", "", "", ""
     except Rejected:
-        return "bad_response", "", "", ""
-    return None, response.get_str(39) or "", response.get_str(37) or "", (response.get_str(38) or "").strip()
+        return "bad_response", "", "", "", ""
+    return (None, response.get_str(39) or "", response.get_str(37) or "", (response.get_str(38) or "").strip(),
+            response.get_str(54) or "")

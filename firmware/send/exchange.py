@@ -55,26 +55,34 @@ async def send(app, job, on_stage):
     Each part loads only what it needs: the journal to write ahead, the
     link for the message, the journal again for the outcome, then the receipt.
     """
+    delivered = False
     if app.reversals_owed:
         import reversals
         if not await reversals.deliver(app, on_stage):
             return Outcome("reversal_first")
+        delivered = True
     seq = _journal_pending(app, job)
     if seq is None:
         return Outcome("journal_full")
     txn = job.txn
-    failure, code, rrn, auth = await send_one(app, job, seq, on_stage)
+    failure, code, rrn, auth, left = await send_one(app, job, seq, on_stage)
     job.pan = job.expiry = ""
     if failure == "no_connect":
         app.journal().set_outcome(seq, kinds.FAILED)
         txn.status = kinds.FAILED
-        return Outcome(failure, txn)
-    if failure is not None:
+        outcome = Outcome(failure, txn)
+    elif failure is not None:
         import reversals
         reversals.owe(app, txn, REASON_NO_RESPONSE if failure == "host_timeout" else REASON_REJECTED)
-        return Outcome(failure, txn)
-    _journal_outcome(app, txn, seq, code, rrn, auth)
-    outcome = Outcome(None, txn, code)
+        outcome = Outcome(failure, txn)
+    else:
+        _journal_outcome(app, txn, seq, code, rrn, auth)
+        outcome = Outcome(None, txn, code)
+        if len(left) == 15 and left[3:].isdigit():
+            outcome.left = int(left[3:])
+    outcome.reversed = delivered
+    if failure is not None:
+        return outcome
     if txn.status == kinds.APPROVED:
         import receipt
         outcome.printed = receipt.print_both(app, txn)

@@ -79,7 +79,7 @@ async def deliver(app, on_stage):
         if owed is None:
             break
         seq, job = owed
-        failure, code, rrn, _ = await send_one(app, job, seq, on_stage)
+        failure, code, rrn, _, _ = await send_one(app, job, seq, on_stage)
         if failure is not None or code != "00":
             return False
         journal = app.journal()

@@ -47,6 +47,8 @@ class Outcome:
         self.txn = txn
         self.code = code
         self.printed = False
+        self.left = -1  # what the acquirer says is left to refund on the original (DE 54), -1 when it did not
+        self.reversed = False  # a reversal owed was delivered before this send
 
 
 def stan_for(seq):
@@ -54,7 +56,7 @@ def stan_for(seq):
 
 
 async def send_one(app, job, seq, on_stage):
-    """``job`` on the wire as journal seq ``seq``: (failure, response code, RRN, approval code), see ``link.send``."""
+    """``job`` on the wire as journal seq ``seq``: (failure, code, RRN, approval code, DE 54), see ``link.send``."""
     lifetime = app.lifetime
     lifetime.drop("journal")
     import dukpt

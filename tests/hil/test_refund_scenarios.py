@@ -104,14 +104,14 @@ def test_full_refund_is_approved_with_its_rrn_and_the_request_follows_the_profil
 
 def test_two_partial_refunds_then_one_that_exceeds_what_is_left(terminal, acquirer):
     day = seed(acquirer)
-    for amount in ("30.00", "50.00"):
+    for amount, left in (("30.00", "70.00"), ("50.00", "20.00")):
         refund(terminal, day=day, amount=amount, reason="2")
         terminal.press("ENTER")
-        terminal.expect("APPROVED", 20)
+        assert f"Left to refund {left}" in terminal.expect("APPROVED", 20), "DE 54, as the acquirer says"
         terminal.press("CANCEL")
     refund(terminal, day=day, amount="30.00", reason="2")
     terminal.press("ENTER")
-    terminal.expect("EXCEEDS ORIGINAL", 20)
+    assert "Left to refund 20.00" in terminal.expect("EXCEEDS ORIGINAL", 20)
     assert refunded(acquirer) == 8000
     assert len(ledger_rows(acquirer, Kind.REFUND)) == 2
 
@@ -133,8 +133,11 @@ def test_refunds_the_acquirer_declines_say_why_in_words(terminal, acquirer, case
         kwargs["card"] = (OTHER_PAN, "2812")
     refund(terminal, **kwargs)
     terminal.press("ENTER")
-    terminal.expect(words, 20)
+    screen = terminal.expect(words, 20)
     assert refunded(acquirer) == 0
+    if words == "ORIGINAL NOT FOUND":  # what was typed, to check against the customer's receipt
+        assert f"RRN {kwargs.get('rrn', SALE_RRN)}" in screen
+        assert f"Date {kwargs['day']:%m%d}" in screen
     if case == "another card":
         _, fields = last_request(acquirer)
         assert fields["2"] == OTHER_PAN and fields["14"] == "2812" and fields["22"] == "022"
@@ -180,12 +183,13 @@ def test_no_response_queues_a_reversal_sent_before_the_next_transaction(terminal
     acquirer.faults.add("delay:4,mti=0200,count=1")
     refund(terminal, day=day, amount="10.00")
     terminal.press("ENTER")
-    terminal.expect("host timeout, reversal pending", 20)
+    terminal.expect("NOT DONE - do not pay out", 20)
+    terminal.expect("No answer: reversal pending")
     terminal.press("CANCEL")
     assert "Reversal pending" in terminal.expect("FUNC: menu")
     refund(terminal, day=day, amount="25.00")
     terminal.press("ENTER")
-    terminal.expect("APPROVED", 20)
+    assert "reversal sent" in terminal.expect("APPROVED", 20), "the next outcome says the reversal went out"
     reversal, fields = last_request(acquirer, "0400")
     assert fields["39"] == "98" and fields["3"] == "200000" and fields["4"] == "000000001000"
     refund_sent = [iso8583.decode(m) for m in acquirer.server.received if m[:4] == b"0200"][0]
@@ -223,7 +227,8 @@ def test_a_response_with_a_bad_mac_or_no_code_is_rejected_and_reversed(terminal,
     acquirer.faults.add(f"{fault},mti=0200,count=1")
     refund(terminal, day=day, amount="10.00")
     terminal.press("ENTER")
-    terminal.expect("bad response, reversal pending", 20)
+    terminal.expect("NOT DONE - do not pay out", 20)
+    terminal.expect("Bad answer: reversal pending")
     assert refunded(acquirer) == 1000, "the acquirer applied it; the terminal could not trust the answer"
     terminal.press("CANCEL")
     refund(terminal, day=day, amount="1.00")

@@ -89,7 +89,8 @@ def test_the_documented_key_sequence_refunds_and_prints_approved_with_the_rrn(tm
 
 def test_a_script_whose_refund_cannot_reach_the_acquirer_says_so_and_sends_nothing(tmp_path):
     script = tmp_path / "refund.txt"
-    script.write_text(DOCUMENTED_KEYS.format(mmdd="1 1 1 1 ENTER").replace("wait APPROVED 30", "wait nothing sent 30"))
+    script.write_text(DOCUMENTED_KEYS.format(mmdd="1 1 1 1 ENTER").replace("wait APPROVED 30",
+                                                                           "wait NOT DONE - nothing sent 30"))
     proc = run_micropos("emulator", "--acquirer", "127.0.0.1:9", "--flash", str(tmp_path / "f.img"),
                         "--script", str(script))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
