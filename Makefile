@@ -7,7 +7,7 @@ STUBS  := $(VENV)/mpy-stubs/lib/site-packages
 PIP    := $(BIN)/pip install --quiet --disable-pip-version-check
 BOARD  ?= esp32_devkitc
 
-.PHONY: setup run test check bench deploy flash hil clean
+.PHONY: setup run test check bench deploy flash firmware hil clean
 
 setup: $(READY)
 
@@ -40,6 +40,10 @@ deploy: setup
 flash: setup
 	$(if $(PORT),,$(error PORT is required: make flash BOARD=esp32_devkitc PORT=/dev/ttyUSB0 FIRMWARE=ESP32_GENERIC.bin))
 	$(BIN)/micropos flash --board $(BOARD) --port $(PORT) $(if $(FIRMWARE),--firmware $(FIRMWARE))
+
+# MicroPython with the firmware frozen in (needs ESP-IDF's IDF_PATH and MicroPython's MICROPY_DIR)
+firmware: setup
+	$(BIN)/micropos firmware --board $(BOARD)
 
 hil: setup
 	$(if $(PORT),,$(error PORT is required: make hil PORT=/dev/ttyUSB0 (or a virtual board's pty)))

@@ -30,6 +30,7 @@ class Board:
         partitions: its ESP-IDF partition table (CSV), written by ``make flash``.
         flash_blocks: size of its flash image, in blocks (the emulator's file).
         vfs_blocks: blocks of the LittleFS partition at the start of the image (the emulator).
+        micropython_board: the MicroPython board definition that freezes the firmware (``make firmware``).
     """
 
     name: str
@@ -39,6 +40,7 @@ class Board:
     partitions: Path | None = None
     flash_blocks: int = 0
     vfs_blocks: int = 0
+    micropython_board: Path | None = None
 
     @property
     def journal_span(self) -> tuple[int, int]:
@@ -55,7 +57,8 @@ class Board:
 BOARDS: dict[str, Board] = {
     board.name: board for board in (
         Board("esp32_devkitc", platform="esp32", chip="esp32", image_offset=0x1000,
-              partitions=paths.BOARDS / "esp32_devkitc_partitions.csv"),
+              partitions=paths.BOARDS / "esp32_devkitc_partitions.csv",
+              micropython_board=paths.BOARDS / "micropython-boards" / "ESP32_DEVKITC_MICROPOS"),
         # a 512 KB image: LittleFS "vfs" in the first 256 KB, the raw journal in the rest
         Board("emulator", platform="linux", flash_blocks=128, vfs_blocks=64),
     )

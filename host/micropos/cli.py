@@ -48,6 +48,14 @@ def cmd_flash(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_firmware(args: argparse.Namespace) -> int:
+    from micropos.firmware_image import build
+
+    for line in build(args.board):
+        print(line, flush=True)
+    return 0
+
+
 def cmd_log(args: argparse.Namespace) -> int:
     from micropos import log_export
 
@@ -76,6 +84,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "board": (cmd_board, "start a virtual board behind a pty and print its path"),
     "deploy": (cmd_deploy, "compile the firmware to .mpy and copy it to a board"),
     "flash": (cmd_flash, "write a MicroPython image to a board with esptool"),
+    "firmware": (cmd_firmware, "build a MicroPython image with the firmware frozen in (needs ESP-IDF)"),
     "log": (cmd_log, "export the terminal's journal (log export --flash FILE | --port PORT)"),
     "demo": (cmd_demo, "make run: the acquirer with demo sales, then the emulator, interactive"),
     "bench": (cmd_bench, "measure the figures recorded in the README"),
@@ -111,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = parsers["deploy"]
     p.add_argument("--port", required=True, help="serial port or virtual board pty")
     p.add_argument("--board", default="auto", help="board definition (default: detected from the board)")
+
+    p = parsers["firmware"]
+    p.add_argument("--board", default="esp32_devkitc", help="board to build for (default: %(default)s)")
 
     p = parsers["flash"]
     p.add_argument("--board", default="esp32_devkitc", help="board definition (default: %(default)s)")
