@@ -14,7 +14,10 @@ module functions, not a class: the app holds the module itself as
   keys are derived, the codec and the connection once the answer is in.
 - The journal is opened on first use and closed, object and code together,
   by every drop: an open journal never outlives its module.
-- ``idle()`` drops everything loaded since boot.
+- ``idle()`` drops every phase's modules, the send's own included.  Only
+  the firmware's own modules are ever dropped: dropping the runtime's too
+  (asyncio's parts, built-ins) went with the virtual board crashing on a
+  later Ctrl-C.
 
 Exceptions that cross a drop (``JournalFull``) live in ``kinds``, which is
 resident.  Every name a module uses is interned for good when it loads
@@ -40,6 +43,7 @@ _PHASES = {
     "keys": ("dukpt",),
     "link": ("link", "messages", "iso8583", "cmac", "hostconn"),
     "journal": ("journal", "queries"),
+    "send": ("exchange", "transmit", "reversals", "receipt", "sending"),
 }
 
 
@@ -75,13 +79,18 @@ def drop(phase):
 
     Every drop closes the journal, object and code together (it reopens at
     its next use), so an open journal never outlives its module.  ``None``
-    is every module loaded since boot: back at idle.
+    is every phase: back at idle.
     """
     global _journal
     _journal = None
     if phase is None and not _resident:
         return  # boot has not said what is resident yet
-    names = tuple(sys.modules) if phase is None else _PHASES[phase] + _PHASES["journal"]
+    if phase is None:  # every phase (a loop, not a helper: every name costs, see the module docstring)
+        names = ()
+        for more in _PHASES.values():
+            names += more
+    else:
+        names = _PHASES[phase] + _PHASES["journal"]
     for name in names:
         if name in sys.modules and name not in _resident:
             del sys.modules[name]
@@ -89,5 +98,5 @@ def drop(phase):
 
 
 def idle():
-    """Back at idle: the journal is closed and everything loaded since boot is dropped."""
+    """Back at idle: the journal is closed and every flow's and send's modules are dropped."""
     drop(None)

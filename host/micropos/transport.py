@@ -149,6 +149,11 @@ class SerialTransport(Transport):
 
     def close(self) -> None:
         try:
+            # Interrupting the app while it frees a flow's modules can crash the unix port ("FATAL:
+            # uncaught NLR"), so wait until the board has been quiet a moment: back at idle, at rest.
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline and self.read(0.3):
+                pass
             self.serial.write(b"\x03")      # KeyboardInterrupt ends the app
             time.sleep(0.1)
             self.serial.write(b"\x02")      # back to the friendly REPL

@@ -148,7 +148,8 @@ def test_the_lifetime_tables_name_modules_of_the_right_layers():
     for name, (module, _) in _flow_table().items():
         assert modules[module][0] == "flows", name
     phases = _phase_table()
-    expected = {"screens": {"flows", "domain"}, "keys": {"protocol"}, "link": {"protocol"}, "journal": {"store"}}
+    expected = {"screens": {"flows", "domain"}, "keys": {"protocol"}, "link": {"protocol"}, "journal": {"store"},
+                "send": {"send", "flows"}}
     for phase, names in phases.items():
         for module in names:
             assert module in modules, f"{phase}: no module {module}"
@@ -156,6 +157,10 @@ def test_the_lifetime_tables_name_modules_of_the_right_layers():
     # everything protocol/ holds for a send goes with the keys or the link
     protocol = {name for name, (layer, _) in modules.items() if layer == "protocol"}
     assert protocol == set(phases["keys"]) | set(phases["link"])
+    # back at idle every module of a flow, a send and the store is dropped; the idle screen stays
+    dropped = {name for names in phases.values() for name in names}
+    loaded_for_work = {name for name, (layer, _) in modules.items() if layer in ("flows", "send", "store")}
+    assert loaded_for_work - dropped == {"home"}
 
 
 def test_the_firmware_type_check_sees_every_layer():
