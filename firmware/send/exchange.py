@@ -80,11 +80,9 @@ async def send(app, job, on_stage):
         outcome = Outcome(None, txn, code)
         if len(left) == 15 and left[3:].isdigit():
             outcome.left = int(left[3:])
+        if txn.status == kinds.APPROVED:
+            import receipt
+            outcome.printed = receipt.print_both(app, txn)
     outcome.reversed = delivered
-    if failure is not None:
-        return outcome
-    if txn.status == kinds.APPROVED:
-        import receipt
-        outcome.printed = receipt.print_both(app, txn)
     return outcome
 
