@@ -23,6 +23,7 @@ from pathlib import Path
 
 from micropos import loadgen, paths
 from micropos.acquirer.ledger import Ledger
+from micropos.acquirer_cli import spawn
 from micropos.errors import SetupError
 
 Row = tuple[str, str, str]
@@ -47,13 +48,9 @@ def _wait_for_line(out: Path, proc: subprocess.Popen[bytes], word: str, timeout:
 
 @contextmanager
 def _micropos(db: Path, tmp: Path) -> Iterator[int]:
-    out = tmp / "micropos.out"
-    with out.open("wb") as log:
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "micropos"), "acquirer", "--port", "0",
-                                 "--db", str(db)], stdout=log, stderr=subprocess.STDOUT)
+    proc, port = spawn(db, tmp / "micropos.out")
     try:
-        line = _wait_for_line(out, proc, "listening on")
-        yield int(line.split()[4].rsplit(":", 1)[1])
+        yield port
     finally:
         proc.terminate()
         proc.wait()

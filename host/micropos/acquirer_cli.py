@@ -7,8 +7,11 @@ until interrupted.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
-from typing import TextIO
+import time
+from pathlib import Path
+from typing import Any, TextIO
 
 import uvloop
 
@@ -22,8 +25,9 @@ from micropos.acquirer.server import (
     AcquirerServer,
     serve,
 )
-from micropos.errors import MicroposError
+from micropos.errors import MicroposError, SetupError
 
+LISTENING = "micropos acquirer listening on"  # the first line it prints, then the address
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8583
 
@@ -64,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
     def ready(server: AcquirerServer) -> None:
         host, port = server.address
-        print(f"micropos acquirer listening on {host}:{port} (ledger {args.db})", flush=True)
+        print(f"{LISTENING} {host}:{port} (ledger {args.db})", flush=True)
         print_refundable(server.acquirer.ledger.refundable_sales(), sys.stdout)
 
     try:
@@ -91,3 +95,27 @@ def print_refundable(sales: list[RefundableSale], out: TextIO) -> None:
             file=out,
         )
     out.flush()
+
+
+def spawn(db: Path, log: Path, *, errors: Path | None = None,
+          **popen: Any) -> tuple[subprocess.Popen[bytes], int]:
+    """``micropos acquirer --port 0 --db DB`` in a process of its own; the process and the port it took.
+
+    Its output goes to ``log`` (a pipe would fill up with the table of
+    refundable sales and stop it), its errors there too or to ``errors``.
+
+    Raises:
+        SetupError: it did not say it was listening within 60 s.
+    """
+    with log.open("wb") as out, (errors or log).open("ab") as err:
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "micropos"), "acquirer", "--port", "0",
+                                 "--db", str(db)], stdout=out, stderr=err if errors else subprocess.STDOUT, **popen)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith(LISTENING):
+                return proc, int(line.split()[4].rsplit(":", 1)[1])
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    raise SetupError(f"the acquirer did not start: {log.read_text(errors='replace')[-500:]}")

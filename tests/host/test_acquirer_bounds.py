@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import resource
 import socket
-import subprocess
-import sys
 import time
 import tracemalloc
 
-from micropos import iso8583, paths
+from micropos import iso8583
 from micropos.acquirer.server import start_in_thread
+from micropos.acquirer_cli import spawn
 
-MICROPOS = paths.Path(sys.executable).parent / "micropos"
 ECHO = iso8583.frame(iso8583.encode({"t": "0800", "3": "990000", "7": "1202093000", "11": "000001",
                                      "41": "TERM0001", "42": "MERCHANT0000001"}))
 
@@ -54,13 +52,10 @@ def test_a_crowd_of_idle_clients_under_a_small_file_limit_leaves_room_for_a_new_
     def small_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
 
-    proc = subprocess.Popen([str(MICROPOS), "acquirer", "--port", "0", "--db", str(tmp_path / "l.sqlite3")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=small_limit)
+    errors = tmp_path / "acquirer.err"
+    proc, port = spawn(tmp_path / "l.sqlite3", tmp_path / "acquirer.out", errors=errors, preexec_fn=small_limit)
     crowd: list[socket.socket] = []
     try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        port = int(first.split()[4].rsplit(":", 1)[1])
         for _ in range(300):
             crowd.append(socket.create_connection(("127.0.0.1", port), timeout=5))
         started = time.monotonic()
@@ -71,7 +66,8 @@ def test_a_crowd_of_idle_clients_under_a_small_file_limit_leaves_room_for_a_new_
         for sock in crowd:
             sock.close()
         proc.terminate()
-        _, err = proc.communicate(timeout=10)
+        proc.wait(timeout=10)
+    err = errors.read_text()
     assert "Traceback" not in err and "Too many open files" not in err, err[-2000:]
     assert err.count("the limit") == 1, err
 

@@ -7,29 +7,17 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-from micropos import iso8583, loadgen, paths
+from micropos import iso8583, loadgen
 from micropos.acquirer.ledger import Ledger
+from micropos.acquirer_cli import spawn
 
-MICROPOS = paths.Path(sys.executable).parent / "micropos"
 ORIGINALS = 200
 
 
-def _start(db: Path, out: Path) -> tuple[subprocess.Popen[str], int]:
-    log = out.open("w")
-    proc = subprocess.Popen([str(MICROPOS), "acquirer", "--port", "0", "--db", str(db)], stdout=log,
-                            stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        for line in out.read_text().splitlines():
-            if "listening on" in line:
-                return proc, int(line.split()[4].rsplit(":", 1)[1])
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError(f"the acquirer did not start: {out.read_text()}")
+def _start(db: Path, out: Path) -> tuple[subprocess.Popen[bytes], int]:
+    return spawn(db, out)
 
 
 async def _load(port: int, requests: list[bytes], approved: list[str], stop_after: int, kill: callable) -> None:
@@ -68,7 +56,7 @@ def test_a_kill_at_several_instants_loses_no_approval(tmp_path):
     for instant, stop_after in enumerate((40, 400, 900)):
         proc, port = _start(db, tmp_path / f"acquirer{instant}.log")
 
-        def kill(proc: subprocess.Popen[str] = proc) -> None:
+        def kill(proc: subprocess.Popen[bytes] = proc) -> None:
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
 

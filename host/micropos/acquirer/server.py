@@ -12,8 +12,10 @@ Bounded whatever the traffic: a connection idle (or stuck inside a frame)
 for ``idle_timeout`` seconds is closed; at ``max_connections`` the
 longest-idle connection is closed to make room for a new one, with one log
 line, so a crowd of idle clients can never exhaust the file descriptors a
-new client needs; ``received`` keeps only the latest messages. A request whose MAC does not verify under the demo
-BDK (for whatever KSN it carries) is answered A0 and changes nothing. Every
+new client needs; ``received`` keeps only the latest messages.
+
+A request whose MAC does not verify under the demo BDK (for whatever KSN
+it carries) is answered A0 and changes nothing. Every
 answer to a MACed request is MACed with the working key of the request's
 KSN: a response carries no KSN of its own.
 
