@@ -4,6 +4,7 @@
 class Config:
     terminal_id = "TERM0001"
     merchant_id = "MERCHANT0000001"
+    merchant_name = "MICROPOS 演示商户"  # on receipts; its 中文 is in the glyph file (micropos font build)
     currency = 156                  # ISO 4217 numeric: CNY, 2 decimals
     supervisor_password = "123456"
     acquirer = ("127.0.0.1", 8583)
