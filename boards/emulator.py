@@ -49,20 +49,25 @@ journal_partition = flash.partition(_setting("MICROPOS_VFS_BLOCKS"), _setting(
 if _setting("MICROPOS_CUT_AFTER_WRITES", 0):
     flash.cut_after(_setting("MICROPOS_CUT_AFTER_WRITES"), half=os.getenv("MICROPOS_CUT_HALF") == "1")
 
+# The board's LittleFS partition, mounted as MicroPython mounts a board's at boot; the settings live there.
+# (The stubs type a block device as their own class; FlashPartition has its protocol, not its base.)
+import vfs  # noqa: E402 - after the partition it mounts
+try:
+    vfs.mount(vfs.VfsLfs2(vfs_partition), "/flash")  # pyright: ignore[reportArgumentType]
+except OSError:  # a new flash image: formatted, as a board's is at its first boot
+    vfs.VfsLfs2.mkfs(vfs_partition)  # pyright: ignore[reportArgumentType]
+    vfs.mount(vfs.VfsLfs2(vfs_partition), "/flash")  # pyright: ignore[reportArgumentType]
+SETTINGS_FILE = "/flash/settings"
 
-def _address(text):
-    host, port = text.rsplit(":", 1)
-    return host, int(port)
 
-
+# (Each computed in its own name, not through helpers or temporaries: every name costs a qstr.)
 if os.getenv("MICROPOS_ACQUIRER"):
-    ACQUIRER = _address(os.getenv("MICROPOS_ACQUIRER") or "")
+    ACQUIRER = (os.getenv("MICROPOS_ACQUIRER") or "").rsplit(":", 1)
+    ACQUIRER = (ACQUIRER[0], int(ACQUIRER[1]))
 
 # Local time is the host's, as the acquirer emulator's "today" is.
-_now = int(time.time())
-UTC_OFFSET_MIN = (time.mktime(time.localtime(_now)) - time.mktime(time.gmtime(_now))) // 60
-del _now
-
+UTC_OFFSET_MIN = int(time.time())
+UTC_OFFSET_MIN = (time.mktime(time.localtime(UTC_OFFSET_MIN)) - time.mktime(time.gmtime(UTC_OFFSET_MIN))) // 60
 
 
 class Panel(framebuf.FrameBuffer):

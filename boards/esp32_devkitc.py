@@ -49,6 +49,10 @@ CARD_BAUD = 9600
 
 JOURNAL_PARTITION = "journal"
 
+# The settings (language, supervisor password) on the LittleFS "vfs"
+# partition that MicroPython mounts at / when it boots.
+SETTINGS_FILE = "/settings"
+
 # The raw partition the journal lives on (None on a board whose partition
 # table has no "journal" entry: the stock MicroPython table does not).
 _found = esp32.Partition.find(esp32.Partition.TYPE_DATA, label=JOURNAL_PARTITION)

@@ -26,7 +26,9 @@ class PowerCut(BaseException):
 class FileFlash:
     """NOR flash held in a file of block_count * block_size bytes, created erased (0xFF) when absent.
 
-    Counts every read, program and erase since it was opened (its partitions' too).
+    Counts every read, program and erase since it was opened (its partitions' too).  Its private
+    names reuse names the firmware already has (``_read``, ``_write``, ``_buf``...): on the unix
+    port every distinct name costs the heap a qstr for good, and this part exists only there.
     """
 
     def __init__(self, path, block_count, block_size=4096):
@@ -47,9 +49,9 @@ class FileFlash:
         elif existing != size:
             raise ValueError("flash file has {} bytes, expected {}".format(existing, size))
         self._file = open(path, "r+b")
-        self._scratch = bytearray(_CHUNK)
-        self._cut_countdown = 0
-        self._cut_half = False
+        self._buf = bytearray(_CHUNK)
+        self._cut = 0
+        self.half = False
         self.dead = False
 
     # --- power-cut injection -------------------------------------------------
@@ -63,19 +65,19 @@ class FileFlash:
         """
         if n < 1:
             raise ValueError("n must be >= 1")
-        self._cut_countdown = n
-        self._cut_half = half
+        self._cut = n
+        self.half = half
 
     def cancel_cut(self):
-        self._cut_countdown = 0
+        self._cut = 0
 
     def _cut_now(self):
         """Counts one program/erase; True when this is the one that loses power."""
         if self.dead:
             raise PowerCut("device is off")
-        if self._cut_countdown:
-            self._cut_countdown -= 1
-            if self._cut_countdown == 0:
+        if self._cut:
+            self._cut -= 1
+            if self._cut == 0:
                 self.dead = True
                 return True
         return False
@@ -86,7 +88,7 @@ class FileFlash:
         if addr < 0 or addr + length > self.block_count * self.block_size:
             raise OSError(22)  # EINVAL, as a partition out of range would say
 
-    def _read_at(self, addr, buf):
+    def _read(self, addr, buf):
         self._check(addr, len(buf))
         self.reads += 1
         self.read_bytes += len(buf)
@@ -95,19 +97,19 @@ class FileFlash:
         if n != len(buf):
             raise OSError(5)
 
-    def _program_at(self, addr, data):
+    def _write(self, addr, data):
         """new = old AND data, in chunks, through the preallocated scratch buffer."""
         length = len(data)
         self._check(addr, length)
         cut = self._cut_now()
         if cut:
-            if not self._cut_half:
+            if not self.half:
                 raise PowerCut("program dropped")
             length = length // 2
         self.programs += 1
         self.program_bytes += length
         done = 0
-        scratch = self._scratch
+        scratch = self._buf
         while done < length:
             n = min(_CHUNK, length - done)
             view = memoryview(scratch)[:n]
@@ -122,10 +124,10 @@ class FileFlash:
         if cut:
             raise PowerCut("program half-applied")
 
-    def _erase_block(self, block):
+    def _erase(self, block):
         self._check(block * self.block_size, self.block_size)
         cut = self._cut_now()
-        if cut and not self._cut_half:
+        if cut and not self.half:
             raise PowerCut("erase dropped")
         self.erases += 1
         length = self.block_size // 2 if cut else self.block_size
@@ -141,15 +143,15 @@ class FileFlash:
     # --- block protocol (as esp32.Partition) ---------------------------------
 
     def readblocks(self, block, buf, offset=0):
-        self._read_at(block * self.block_size + offset, buf)
+        self._read(block * self.block_size + offset, buf)
 
     def writeblocks(self, block, buf, offset=None):
         if offset is None:
             touched = (len(buf) + self.block_size - 1) // self.block_size
             for b in range(block, block + touched):
-                self._erase_block(b)
+                self._erase(b)
             offset = 0
-        self._program_at(block * self.block_size + offset, buf)
+        self._write(block * self.block_size + offset, buf)
 
     def ioctl(self, op, arg):
         if op == _IOCTL_BLOCK_COUNT:
@@ -157,7 +159,7 @@ class FileFlash:
         if op == _IOCTL_BLOCK_SIZE:
             return self.block_size
         if op == _IOCTL_BLOCK_ERASE:
-            self._erase_block(arg)
+            self._erase(arg)
             return 0
         if op in (_IOCTL_INIT, _IOCTL_DEINIT, _IOCTL_SYNC):
             return 0
@@ -177,27 +179,27 @@ class FlashPartition:
     """A window on a FileFlash with the same block protocol, like one entry of a partition table."""
 
     def __init__(self, device, first_block, block_count):
-        self.device = device
+        self._dev = device
         self.first_block = first_block
         self.block_count = block_count
         self.block_size = device.block_size
 
-    def _range(self, block, length, offset):
+    def _check(self, block, length, offset):
         if block < 0 or (block * self.block_size + offset + length) > self.block_count * self.block_size:
             raise OSError(22)
 
     def readblocks(self, block, buf, offset=0):
-        self._range(block, len(buf), offset)
-        self.device.readblocks(self.first_block + block, buf, offset)
+        self._check(block, len(buf), offset)
+        self._dev.readblocks(self.first_block + block, buf, offset)
 
     def writeblocks(self, block, buf, offset=None):
-        self._range(block, len(buf), offset or 0)
-        self.device.writeblocks(self.first_block + block, buf, offset)
+        self._check(block, len(buf), offset or 0)
+        self._dev.writeblocks(self.first_block + block, buf, offset)
 
     def ioctl(self, op, arg):
         if op == _IOCTL_BLOCK_COUNT:
             return self.block_count
         if op == _IOCTL_BLOCK_ERASE:
-            self._range(arg, self.block_size, 0)
+            self._check(arg, self.block_size, 0)
             arg += self.first_block
-        return self.device.ioctl(op, arg)
+        return self._dev.ioctl(op, arg)

@@ -21,6 +21,7 @@ import words
 from config import Config
 from keys import KeyQueue
 import lifetime
+import prefs
 from textscreen import TextScreen
 import home
 
@@ -35,6 +36,8 @@ class App:
         # a board may know better than the demo config (the emulator: the host's time zone)
         self.config.utc_offset_min = getattr(board, "UTC_OFFSET_MIN", self.config.utc_offset_min)
         self.config.acquirer = getattr(board, "ACQUIRER", self.config.acquirer)
+        if getattr(board, "SETTINGS_FILE", None):  # what the merchant chose, kept on flash (prefs)
+            prefs.load(self.config, board.SETTINGS_FILE)
         self.queue = KeyQueue()
         self.text = TextScreen(board.display)
         self.lifetime = lifetime  # the one owner of what is loaded (a module, resident)
@@ -223,5 +226,11 @@ async def main(board, link=False):
 
 
 def run(board, link=False):
-    """Runs the terminal until interrupted (Ctrl-C on the REPL ends it)."""
+    """Runs the terminal until interrupted (Ctrl-C on the REPL ends it).
+
+    A fresh event loop first: a run stopped by Ctrl-C leaves its tasks in
+    asyncio's queues, and they would wake up in this one (the old host
+    link reading the new one's commands).
+    """
+    asyncio.new_event_loop()
     asyncio.run(main(board, link))

@@ -17,25 +17,29 @@ In:   key NAME...        press logical keys (design names: 0-9 ENTER CANCEL ...)
 Out:  ~ready BOARD
       ~flash reads=N programs=N program_bytes=N erases=N
       ~scr ROW<TAB>ROW...   every new screen
+      ~clip ROW             after it: a row that did not fit the panel (cut)
       ~fb HEX               1024 bytes, MONO_VLSB, page by page
       ~heap FREE ALLOC
       ~modules NAME...
       ~ok CMD | ~err MESSAGE
 """
+from micropython import const
 import asyncio
-from asyncio import StreamReader  # loaded at boot, with the link: it lives as long as the link does
 import binascii
 import gc
+import select
 import sys
 
 import keys
+
+_POLL_MS = const(20)
 
 
 class HostLink:
     def __init__(self, app, stream_in=None, stream_out=None):
         self.app = app
-        self._in = stream_in or sys.stdin
-        self._out = stream_out or sys.stdout
+        self.stream_in = stream_in or sys.stdin
+        self.stream_out = stream_out or sys.stdout
 
     def start(self):
         self.app.text.listener = self.send_screen
@@ -44,20 +48,38 @@ class HostLink:
         return asyncio.create_task(self.run())
 
     def send(self, line):
-        self._out.write(line)
-        self._out.write("\n")
+        self.stream_out.write(line)
+        self.stream_out.write("\n")
 
     def send_screen(self, rows):
         self.send("~scr " + "\t".join(rows))
+        text = self.app.text
+        if text.clipped is not None:  # a row that did not fit the panel: a layout bug to fix
+            self.send("~clip " + text.clipped)
+            text.clipped = None
 
     async def run(self):
-        reader = StreamReader(self._in)
+        """Reads the host's commands, a line at a time.
+
+        The input is polled rather than read through asyncio's streams: their
+        module would take 1.7 KB of the heap for as long as the link runs, and
+        the host always sends whole lines.
+        """
+        poller = select.poll()
+        poller.register(self.stream_in, select.POLLIN)
         while True:
-            line = await reader.readline()
+            for _ in poller.ipoll(0):
+                break
+            else:
+                await asyncio.sleep_ms(_POLL_MS)
+                continue
+            line = self.stream_in.readline()
             if not line:
                 return  # the host closed its end
+            if not isinstance(line, str):
+                line = line.decode()
             try:
-                await self.handle(line.decode().strip())
+                await self.handle(line.strip())
             except ValueError as exc:
                 self.send("~err " + str(exc))
 
@@ -80,11 +102,11 @@ class HostLink:
             self.send("~fb " + binascii.hexlify(self.app.board.panel_pixels()).decode())
         elif cmd == "set" and len(words) == 3:
             self.app.config.set(words[1], words[2])
-            self.send("~ok set")
+            self.send("~ok " + cmd)
         elif cmd == "sync":
             while len(self.app.queue):
                 await asyncio.sleep_ms(5)
-            self.send("~ok sync")
+            self.send("~ok " + cmd)
         elif cmd == "heap":
             gc.collect()
             self.send("~heap %d %d" % (gc.mem_free(), gc.mem_alloc()))

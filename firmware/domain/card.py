@@ -11,11 +11,15 @@ _MAX_PAN = const(19)
 
 
 def luhn_ok(pan):
-    """The Luhn (mod 10) check digit of a PAN, as card numbers carry it."""
+    """The Luhn (mod 10) check digit of a PAN, as card numbers carry it.
+
+    The digits are read as bytes: indexing a str would intern each digit for good (a qstr).
+    """
     total = 0
     double = False
-    for i in range(len(pan) - 1, -1, -1):
-        d = ord(pan[i]) - 48
+    digits = memoryview(pan)
+    for i in range(len(digits) - 1, -1, -1):
+        d = digits[i] - 48
         if d < 0 or d > 9:
             return False
         if double:

@@ -1,102 +1,164 @@
 """The text layer: what the screen says, kept as text beside the pixels.
 
-Screens hand it rows of text; it draws only rows that changed, sends only
-their pages to the display, and tells a listener (the host link) the new
-text, so tests and scripts read the screen as words, not pixels.
+Screens hand it up to 8 rows of text; it draws only rows that changed,
+sends only their pages to the display, and tells a listener (the host link)
+the new text, so tests and scripts read the screen as words, not pixels.
 
-Row geometry: with the built-in 8x8 font a 128x64 panel holds 8 rows of 16
-characters.  For 中文 a 16x16 glyph font gives 4 rows of 8 characters: rows
-are then 16 pixels (two pages) high and wide characters take two cells; the
-``glyphs`` object (anything with ``draw(fb, char, x, y) -> width``) supplies
-them.  Row 0 is the title, drawn inverted.  An ASCII row longer than 16 characters
-(up to 21, e.g. "ORIGINAL NOT FOUND") is drawn condensed, 6 pixels a
-character: the font's glyphs use only their middle 6 columns.
+Row geometry on the 128x64 panel, in both languages:
+- a row of ASCII is 8 pixels high, the built-in 8x8 font: 8 such rows fill
+  the panel, 16 characters across (up to 21 drawn condensed, 6 pixels a
+  character: the font's glyphs keep their middle 6 columns);
+- a row holding 中文 is 12 pixels high: each 中文 character is a 12 x 12
+  glyph from the glyph file in flash (``glyphfile``, opened at the first
+  one), ASCII in it stays 8 pixels wide (6 when the row would not fit
+  otherwise), so 10 中文 characters fill a row;
+- blank rows are 8 pixels high while everything fits, and share what is
+  left when it would not (a 中文 screen with its gaps closed up).
+A row that does not fit across, or rows that do not fit down, are cut and
+the row is kept in ``clipped`` (the host link reports it, and the tests
+fail on it). Row 0 is the title, drawn inverted.
 """
 from micropython import const
 import framebuf
 
-_ASCII_CELL = const(8)
-_NARROW_CELL = const(6)
+_ROWS = const(8)
+_LINE = const(8)  # an ASCII row, and the 8x8 font's cell
+_TALL = const(12)  # a row with 中文, and a glyph's cell
+_NARROW = const(6)  # a condensed ASCII character
+
+
+def wide(text):
+    """How many characters of ``text`` are not ASCII (中文), counted on its UTF-8 bytes.
+
+    A str is never walked character by character here: MicroPython interns
+    every single character it hands out that way, for good (a qstr each).
+    """
+    n = 0
+    for b in memoryview(text):
+        if b >= 0xC0:  # the first byte of a multi-byte character
+            n += 1
+    return n
 
 
 class TextScreen:
-    def __init__(self, display, row_height=8, glyphs=None):
+    def __init__(self, display, glyphs=None):
         self.display = display
         self.listener = None
-        self.glyphs = glyphs
-        self._cell = bytearray(_ASCII_CELL)  # one glyph, for condensed rows
-        self._cell_fb = framebuf.FrameBuffer(self._cell, _ASCII_CELL, _ASCII_CELL, framebuf.MONO_VLSB)
-        self.set_row_height(row_height)
-
-    def set_row_height(self, row_height):
-        self.row_height = row_height
-        self.row_count = self.display.height // row_height
-        self.columns = self.display.width // _NARROW_CELL
-        self.rows = [""] * self.row_count
+        self.glyphs = glyphs  # the 中文 glyphs: opened at the first one drawn
+        self.clipped = None  # a row of the last screen shown that did not fit whole
+        self.rows = [""] * _ROWS
+        self._tops = bytearray(_ROWS + 1)  # each row's top pixel, then the bottom of the last
+        self._cell = bytearray(_LINE)  # one glyph, for condensed rows
+        self._cell_fb = framebuf.FrameBuffer(self._cell, _LINE, _LINE, framebuf.MONO_VLSB)
         self._forced = True
 
     def show(self, rows):
         """Shows ``rows`` (a sequence of str; missing rows are blank)."""
         fb = self.display
-        height = self.row_height
+        count = len(rows)
+        self.clipped = None
+        if count > _ROWS:
+            self.clipped = rows[_ROWS]
+        # Lay the rows out: 中文 rows 12 high, ASCII rows 8, blank rows what is left (at most 8).
+        used = 0
+        blanks = 0
+        for i in range(_ROWS):
+            text = rows[i] if i < count else ""
+            if text:
+                used += _TALL if wide(text) else _LINE
+            else:
+                blanks += 1
+        gap = _LINE
+        if blanks and used + blanks * _LINE > fb.height:
+            gap = (fb.height - used) // blanks if used < fb.height else 0
+        tops = self._tops
+        y = 0
+        moved = False
+        for i in range(_ROWS):
+            top = y if y < fb.height else fb.height
+            if tops[i] != top:
+                tops[i] = top
+                moved = True
+            text = rows[i] if i < count else ""
+            y += gap if not text else (_TALL if wide(text) else _LINE)
+            if y > fb.height and text:
+                self.clipped = text  # below the panel's bottom edge
+        tops[_ROWS] = y if y < fb.height else fb.height
+        if moved:
+            fb.fill(0)
+            self._forced = True
         pages = 0
         changed = self._forced
-        for i in range(self.row_count):
-            text = rows[i] if i < len(rows) else ""
-            if len(text) > self.columns:
-                text = text[:self.columns]
+        for i in range(_ROWS):
+            text = rows[i] if i < count else ""
             if text == self.rows[i] and not self._forced:
                 continue
-            self.rows[i] = text
             changed = True
-            y = i * height
+            top = tops[i]
+            height = tops[i + 1] - top
             ink = 0 if i == 0 else 1
-            fb.fill_rect(0, y, fb.width, height, 1 - ink)
-            self._draw_text(text, y, ink)
-            pages |= ((1 << (height // 8)) - 1) << (y // 8)
+            if height:
+                fb.fill_rect(0, top, fb.width, height, 1 - ink)
+                text = self._draw_text(text, top, height, ink)
+                pages |= ((1 << ((top + height + 7) // 8)) - 1) & ~((1 << (top // 8)) - 1)
+            self.rows[i] = text
+        if self._forced:
+            # the title's inverted bar spans its row even when blank; below the last row stays dark
+            pages = 0xFF
         self._forced = False
         if pages:
             fb.show(pages)
         if changed and self.listener is not None:
             self.listener(self.rows)
 
-    def redraw(self):
-        """Draws every row again (after the panel was reset or the font changed)."""
-        rows = self.rows
-        self.rows = [""] * self.row_count
-        self._forced = True
-        self.show(rows)
-
-    def _draw_text(self, text, y, ink):
+    def _draw_text(self, text, top, height, ink):
+        """Draws one row; returns the text it drew (cut when it does not fit)."""
         fb = self.display
-        glyphs = self.glyphs
-        top = y + (self.row_height - _ASCII_CELL) // 2
-        ascii_only = glyphs is None or self._is_ascii(text)
-        if ascii_only and len(text) * _ASCII_CELL <= fb.width:
-            fb.text(text, 0, top, ink)
-            return
-        if ascii_only:
-            cell = self._cell_fb
+        width = fb.width
+        y = top + (height - _LINE) // 2
+        count = len(text)
+        tall = wide(text)
+        if not tall:
+            if count * _LINE <= width:
+                fb.text(text, 0, y, ink)
+                return text
+            if count * _NARROW > width:
+                self.clipped = text
+                text = text[:width // _NARROW]
             for i in range(len(text)):
-                cell.fill(1 - ink)
-                cell.text(text[i], 0, 0, ink)
-                fb.blit(cell, i * _NARROW_CELL - 1, top, 1 - ink)
-            return
+                self._narrow(text[i:i + 1], i * _NARROW, y, ink)  # a slice: text[i] would intern it
+            return text
+        step = _LINE if tall * _TALL + (count - tall) * _LINE <= width else _NARROW
+        if self.glyphs is None:
+            import glyphfile
+            self.glyphs = glyphfile.GlyphFile()
+        utf8 = memoryview(text)
         x = 0
-        for ch in text:
-            if ord(ch) < 128:
-                fb.text(ch, x, y + (self.row_height - _ASCII_CELL) // 2, ink)
-                x += _ASCII_CELL
-            else:
-                x += glyphs.draw(fb, ch, x, y, ink)
+        at = 0  # byte offset in utf8
+        for i in range(count):
+            b = utf8[at]
+            if x + (step if b < 0x80 else _TALL) > width:
+                self.clipped = text
+                return text[:i]
+            if b < 0x80:
+                if step == _LINE:
+                    fb.text(text[i:i + 1], x, y, ink)
+                else:
+                    self._narrow(text[i:i + 1], x, y, ink)
+                x += step
+                at += 1
+            elif b < 0xE0:  # two bytes
+                x += self.glyphs.draw(fb, (b & 0x1F) << 6 | utf8[at + 1] & 0x3F, x, top + (height - _TALL) // 2, ink)
+                at += 2
+            else:  # three (every character of the glyph file is in the Basic Multilingual Plane)
+                code = (b & 0x0F) << 12 | (utf8[at + 1] & 0x3F) << 6 | utf8[at + 2] & 0x3F
+                x += self.glyphs.draw(fb, code, x, top + (height - _TALL) // 2, ink)
+                at += 3
+        return text
 
-    @staticmethod
-    def _is_ascii(text):
-        for ch in text:
-            if ord(ch) >= 128:
-                return False
-        return True
-
-    def text(self):
-        """The screen as one string, rows joined by newlines."""
-        return "\n".join(self.rows)
+    def _narrow(self, text, at, top, ink):
+        """One ASCII character condensed to 6 pixels at (at, top): the 8x8 glyph's middle columns."""
+        cell = self._cell_fb
+        cell.fill(1 - ink)
+        cell.text(text, 0, 0, ink)
+        self.display.blit(cell, at - 1, top, 1 - ink)

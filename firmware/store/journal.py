@@ -71,12 +71,10 @@ _CHARSET = b" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"
 # --- small codecs, writing into caller's buffers -----------------------------
 
 def _char_code(text, i):
-    """6-bit code of text[i] (space past the end; anything outside the charset becomes '-')."""
+    """6-bit code of byte text[i] (space past the end; anything outside the charset becomes '-')."""
     if i >= len(text):
         return 0
     c = text[i]
-    if not isinstance(c, int):
-        c = ord(c)
     if c == 32:
         return 0
     if 48 <= c <= 57:
@@ -89,7 +87,11 @@ def _char_code(text, i):
 
 
 def _pack_text(buf, pos, text, width, acc, nbits):
-    """Appends width 6-bit characters to the bit stream (acc, nbits) and flushes whole bytes into buf."""
+    """Appends width 6-bit characters to the bit stream (acc, nbits) and flushes whole bytes into buf.
+
+    ``text`` is read as its bytes: indexing a str would intern each character for good (a qstr).
+    """
+    text = memoryview(text)
     for i in range(width):
         acc = (acc << 6) | _char_code(text, i)
         nbits += 6
@@ -114,10 +116,11 @@ def _unpack_text(buf, pos, bit, width):
 
 
 def _bcd(buf, pos, digits, start, count):
-    """Packs `count` decimal digits of `digits` from `start`, two per byte."""
+    """Packs `count` decimal digits of `digits` from `start`, two per byte (read as bytes: see _pack_text)."""
+    digits = memoryview(digits)
     for i in range(0, count, 2):
-        hi = ord(digits[start + i]) - 48
-        lo = ord(digits[start + i + 1]) - 48
+        hi = digits[start + i] - 48
+        lo = digits[start + i + 1] - 48
         if not (0 <= hi <= 9 and 0 <= lo <= 9):
             raise ValueError("PAN digits expected")
         buf[pos + i // 2] = (hi << 4) | lo

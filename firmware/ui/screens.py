@@ -7,6 +7,7 @@ nothing sent; that is handled here once, not in each screen.
 """
 import keys
 from money import format_digits
+from textscreen import wide
 
 
 class Screen:
@@ -56,7 +57,11 @@ class Notice(Screen):
 
 
 class Choice(Screen):
-    """A menu acting on the digit alone: ``items`` is ((digit, label_key, action), ...)."""
+    """A menu acting on the digit alone: ``items`` is ((digit, label_key, action), ...).
+
+    In 中文 (12-pixel rows, 4 under the title) a menu of more than 4 items is
+    laid out in two columns: the first half down the left, the rest beside them.
+    """
 
     def __init__(self, app, title_key, items):
         super().__init__(app)
@@ -64,10 +69,22 @@ class Choice(Screen):
         self._items = items
 
     def rows(self):
-        out = [self.t(self._title_key)]
-        for digit, label, _ in self._items:
-            out.append("%d %s" % (digit, self.t(label)))
-        return out
+        title = self.t(self._title_key)
+        out = [title]
+        items = self._items
+        count = len(items)
+        half = (count + 1) // 2 if count > 4 and wide(title) else count
+        # The left column's width in pixels (12 a 中文 character, 8 an ASCII one: drivers/textscreen),
+        # then each right item after 8-pixel spaces up to it
+        column = 0
+        for i in range(count):
+            out.append("%d %s" % (items[i][0], self.t(items[i][1])))
+            if i < half < count:
+                column = max(column, 8 * len(out[-1]) + 4 * wide(out[-1]))
+        for i in range(half, count):
+            left = out[1 + i - half]
+            out[1 + i - half] = left + " " * ((column - 8 * len(left) - 4 * wide(left)) // 8 + 1) + out[1 + i]
+        return out[:1 + half]
 
     def on_key(self, key):
         for digit, _, action in self._items:
@@ -100,8 +117,8 @@ class Entry(Screen):
         self._check = check
         self.error = None
         self.note = ""
-        for ch in initial:
-            self._push(ord(ch) - 48)
+        for digit in memoryview(initial):  # pyright: ignore[reportArgumentType] - a str lends its bytes; indexing it would intern each digit (a qstr)
+            self._push(digit - 48)
 
     def _push(self, digit):
         if self._count < len(self._digits):

@@ -111,5 +111,9 @@ stan=STAN
 orig=ORIG RRN
 sign=SIGNATURE
 english=English
-chinese=Chinese
+chinese=中文
+language=Language
+password_change=Password
+not_saved=Not saved:
+flash_error=flash error
 """

@@ -108,4 +108,8 @@ orig=原参考号
 sign=持卡人签名
 english=English
 chinese=中文
+language=语言
+password_change=主管密码
+not_saved=未保存:
+flash_error=存储错误
 """

@@ -68,12 +68,18 @@ def _boots(flash: str) -> Callable[[str], bool]:
     return task
 
 
-def _refunds(flash: str, every_menu_first: bool = False) -> Callable[[str], bool]:
+# What the outcome and the idle screen say, by screen language
+_APPROVED = {"en": "APPROVED", "zh": "交易成功"}
+_IDLE = {"en": "FUNC: menu", "zh": "FUNC:菜单"}
+
+
+def _refunds(flash: str, every_menu_first: bool = False, language: str = "en") -> Callable[[str], bool]:
     """A refund of the first ``make run`` demo sale, typed as design.md lists the keys.
 
     ``every_menu_first``: after opening every menu entry (FUNC 1..7, CANCEL),
     so that every flow's names are interned and the qstr pools have grown as
-    they do in a day of use.
+    they do in a day of use.  ``language``: the screens' ("zh": every screen
+    drawn with the 中文 glyphs from flash).
     """
     from micropos.acquirer.ledger import Ledger
     from micropos.acquirer.server import start_in_thread
@@ -94,13 +100,15 @@ def _refunds(flash: str, every_menu_first: bool = False) -> Callable[[str], bool
                 try:
                     with Terminal(EmulatorTransport(heap=heap, env=env)) as term:
                         term.ready(timeout=10)
+                        if language != "en":
+                            term.set("language", language)
                         if every_menu_first:
                             for digit in "1234567":
                                 term.press("FUNC", digit, "CANCEL")
                         term.press(*refund_keys(rrn, sale_day, "1234"), "ENTER")
-                        term.expect("APPROVED", 20)
+                        term.expect(_APPROVED[language], 20)
                         term.press("CANCEL")
-                        term.expect("FUNC: menu", 5)
+                        term.expect(_IDLE[language], 5)
                         return True
                 except LinkError:
                     return False
@@ -109,6 +117,7 @@ def _refunds(flash: str, every_menu_first: bool = False) -> Callable[[str], bool
 
 def heap_needed(flash: str) -> Iterator[Row]:
     for what, task in (("boot to idle", _boots(flash)), ("a full refund, boot to receipt", _refunds(flash)),
+                       ("a full refund in 中文, boot to receipt", _refunds(flash, language="zh")),
                        ("a full refund after every menu entry", _refunds(flash, every_menu_first=True))):
         kb = smallest_heap(task)
         figure = f"{kb} KB" if kb else "over 256 KB"

@@ -60,8 +60,16 @@ def firmware_sources() -> list[Path]:
     return sources
 
 
+def firmware_data() -> list[Path]:
+    """The data files the firmware reads from flash beside its modules (the 中文 glyph file)."""
+    return sorted(p for folder in paths.firmware_folders() for p in folder.glob("*.bin"))
+
+
 def compile_tree(board: str, out: Path) -> list[Path]:
-    """Writes the firmware for ``board`` to ``out``; returns the files to copy, in order."""
+    """Writes the firmware for ``board`` to ``out``; returns the files to copy, in order.
+
+    Modules become .mpy (``main.py`` stays source); data files are copied as they are.
+    """
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     sources = [(src, src.name) for src in firmware_sources()]
@@ -74,6 +82,11 @@ def compile_tree(board: str, out: Path) -> list[Path]:
             dest = out / (Path(name).stem + ".mpy")
             if not dest.exists() or dest.stat().st_mtime < src.stat().st_mtime:
                 _compile(src, dest, Path(name).stem)
+        files.append(dest)
+    for src in firmware_data():
+        dest = out / src.name
+        if not dest.exists() or dest.read_bytes() != src.read_bytes():
+            dest.write_bytes(src.read_bytes())
         files.append(dest)
     return files
 

@@ -80,6 +80,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_receipt(args: argparse.Namespace) -> int:
+    from micropos import receipt_render
+
+    for png in receipt_render.render_file(Path(args.file), Path(args.out) if args.out else None):
+        print(png)
+    return 0
+
+
+def cmd_font(args: argparse.Namespace) -> int:
+    from micropos import font
+
+    print(font.write(Path(args.font), Path(args.out)))
+    return 0
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "board": (cmd_board, "start a virtual board behind a pty and print its path"),
     "deploy": (cmd_deploy, "compile the firmware to .mpy and copy it to a board"),
@@ -87,6 +102,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "firmware": (cmd_firmware, "build a MicroPython image with the firmware frozen in (needs ESP-IDF)"),
     "log": (cmd_log, "export the terminal's journal (log export --flash FILE | --port PORT)"),
     "demo": (cmd_demo, "make run: the acquirer with demo sales, then the emulator, interactive"),
+    "receipt": (cmd_receipt, "receipt render FILE.receipts.bin: each receipt the printer got, drawn to a PNG"),
+    "font": (cmd_font, "font build: the 中文 glyph file for exactly the characters the firmware uses"),
     "bench": (cmd_bench, "measure the figures recorded in the README"),
 }
 
@@ -116,6 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--port", metavar="PORT", help="a board (or virtual board) with the firmware deployed")
     p.add_argument("--format", choices=("csv", "json"), default="csv",
                    help="csv (a header, then a row per transaction) or json (default: %(default)s)")
+
+    p = parsers["receipt"]
+    receipt_sub = p.add_subparsers(dest="receipt_command", required=True, metavar="render")
+    p = receipt_sub.add_parser("render", help="draw each receipt of a printer byte file to a PNG, 384 dots wide")
+    p.add_argument("file", metavar="FILE.receipts.bin", help="the printer's bytes, as the emulator saves them")
+    p.add_argument("--out", metavar="DIR", help="where the PNGs go (default: beside the file)")
+
+    from micropos import font
+
+    p = parsers["font"]
+    font_sub = p.add_subparsers(dest="font_command", required=True, metavar="build")
+    p = font_sub.add_parser("build", help="subset a bitmap font to the firmware's characters and write the glyph file")
+    p.add_argument("--font", default=str(font.DEFAULT_FONT),
+                   help=f"a PCF bitmap font, 12 px (default: %(default)s, from Debian's {font.FONT_PACKAGE})")
+    p.add_argument("--out", default=str(font.GLYPH_FILE), help="the glyph file (default: %(default)s)")
 
     p = parsers["deploy"]
     p.add_argument("--port", required=True, help="serial port or virtual board pty")

@@ -29,11 +29,12 @@ def image(files: list[Path]) -> bytes:
 def build_image(board: str, stage: Path) -> Path:
     """Compiles the firmware for ``board`` into ``stage``/mpy and writes ``stage``/firmware.romfs.
 
-    ``main.py`` is left out: the host starts the app itself.  The compiled
+    The image holds the modules and the data files (the glyph file); ``main.py``
+    is left out: the host starts the app itself.  The compiled
     files sit in a folder of their own so that a unix port started in
     ``stage`` cannot import them from its current folder instead of the ROMFS.
     """
-    files = [f for f in build.compile_tree(board, stage / "mpy") if f.suffix == ".mpy"]
+    files = [f for f in build.compile_tree(board, stage / "mpy") if f.suffix in (".mpy", ".bin")]
     target = stage / "firmware.romfs"
     data = image(files)
     if not target.exists() or target.read_bytes() != data:

@@ -34,6 +34,7 @@ class Terminal:
         self.on_screen = on_screen
         self.screens: list[Screen] = []
         self.errors: list[str] = []
+        self.clipped: list[tuple[Screen, str]] = []  # (screen, its row that did not fit the panel)
         self.board_name: str | None = None
         self._cursor = 0
         self._replies: dict[str, str] = {}
@@ -246,6 +247,8 @@ class Terminal:
                     self.on_screen(screen)
             elif kind == "err":
                 self.errors.append(rest)
+            elif kind == "clip":
+                self.clipped.append((self.screens[-1] if self.screens else (), rest))
             elif kind == "ready":
                 self.board_name = rest
                 self._replies["ready"] = rest

@@ -97,14 +97,62 @@ def test_title_row_is_inverted_and_body_rows_are_not():
     assert title == 128 * 8 - body
 
 
-def test_rows_for_a_16_pixel_font_span_two_pages():
+class _Glyphs:
+    """Draws every 中文 character as a full 12 x 12 block and records what it drew."""
+
+    def __init__(self):
+        self.drawn = []
+
+    def draw(self, fb, code, x, y, ink):
+        self.drawn.append((chr(code), x, y))
+        fb.fill_rect(x, y, 12, 12, ink)
+        return 12
+
+
+def test_a_row_with_chinese_is_12_pixels_high_and_the_blank_rows_close_up():
+    display = SSD1306_I2C(RecordingI2C(), 0x3C)
+    glyphs = _Glyphs()
+    screen = TextScreen(display, glyphs)
+    # title, prompt, value, blank, error, blank, blank, footer: 4 rows of 12, one of 8, three blanks
+    screen.show(("退货", "主管密码", "******", "", "密码错误", "", "", "确认:继续"))
+    assert screen.clipped is None
+    assert [y for _, _, y in glyphs.drawn[:2]] == [0, 0]  # the title's two characters
+    assert ("主", 0, 12) in glyphs.drawn
+    # the ASCII value row starts at 24, 8 high; the 3 blanks share 64 - 56 = 8 pixels: 2 each
+    assert ("密", 0, 34) in glyphs.drawn
+    assert ("确", 0, 50) in glyphs.drawn
+    assert ("继", 32, 50) in glyphs.drawn  # after "确认:" the colon is 8 pixels wide
+    assert screen._tops[8] == 62
+
+
+def test_ascii_in_a_chinese_row_stays_8_pixels_wide_and_10_characters_fill_it():
+    display = SSD1306_I2C(RecordingI2C(), 0x3C)
+    glyphs = _Glyphs()
+    screen = TextScreen(display, glyphs)
+    screen.show(("", "还可试2次", "交易成功交易成功交易成功"))
+    # two rows of 12 and six blanks of 8 would be 72 high: the blanks take 40 / 6 = 6 each
+    assert ("次", 12 * 3 + 8, 6) in glyphs.drawn
+    assert screen.clipped == "交易成功交易成功交易成功"
+    assert screen.rows[2] == "交易成功交易成功交易"  # 10 characters of 12 pixels
+
+
+def test_rows_that_do_not_fit_down_the_panel_are_reported():
+    screen = TextScreen(SSD1306_I2C(RecordingI2C(), 0x3C), _Glyphs())
+    screen.show(("一", "二", "三", "四", "五", "六"))  # 6 x 12 = 72 > 64
+    assert screen.clipped == "六"
+    screen.clipped = None
+    screen.show(("一", "二", "三", "四", "五"))
+    assert screen.clipped is None
+
+
+def test_only_the_pages_of_a_changed_chinese_row_are_sent():
     bus = RecordingI2C()
-    screen = TextScreen(SSD1306_I2C(bus, 0x3C), row_height=16)
-    assert screen.row_count == 4
-    screen.show(("", ""))
+    screen = TextScreen(SSD1306_I2C(bus, 0x3C), _Glyphs())
+    screen.show(("标题", "一行", "x"))
     bus.writes.clear()
-    screen.show(("", "x"))
-    assert _commands(bus.writes) == [0x21, 0, 127, 0x22, 2, 2, 0x21, 0, 127, 0x22, 3, 3]
+    screen.show(("标题", "二行", "x"))
+    # the second row spans pixels 12..23: pages 1 and 2
+    assert _commands(bus.writes) == [0x21, 0, 127, 0x22, 1, 1, 0x21, 0, 127, 0x22, 2, 2]
 
 
 def test_a_missing_device_raises_like_machine_i2c():

@@ -157,10 +157,11 @@ def test_the_lifetime_tables_name_modules_of_the_right_layers():
     # everything protocol/ holds for a send goes with the keys or the link
     protocol = {name for name, (layer, _) in modules.items() if layer == "protocol"}
     assert protocol == set(phases["keys"]) | set(phases["link"])
-    # back at idle every module of a flow, a send and the store is dropped; the idle screen stays
+    # back at idle every module of a flow, a send and the store is dropped; the idle screen stays, and
+    # the settings store, which boot reads and the settings flow writes
     dropped = {name for names in phases.values() for name in names}
     loaded_for_work = {name for name, (layer, _) in modules.items() if layer in ("flows", "send", "store")}
-    assert loaded_for_work - dropped == {"home"}
+    assert loaded_for_work - dropped == {"home", "prefs"}
 
 
 def test_the_firmware_type_check_sees_every_layer():

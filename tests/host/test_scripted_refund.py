@@ -102,13 +102,15 @@ def test_cut_after_writes_then_the_next_run_is_the_reboot_that_reverses(tmp_path
     script = tmp_path / "refund.txt"
     script.write_text(DOCUMENTED_KEYS.format(mmdd=" ".join(sale_day.strftime("%m%d")) + " ENTER"))
     image = tmp_path / "flash.img"
-    # On a fresh image the refund writes: sector erase, sector header, pending, outcome. Cut at the outcome.
+    boot = tmp_path / "boot.txt"
+    boot.write_text("wait FUNC: menu 30\n")
+    first = run_micropos("emulator", "--acquirer", address, "--flash", str(image), "--script", str(boot))
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr  # the first boot formats the settings' part
+    # The refund then writes: sector erase, sector header, pending, outcome. Cut at the outcome.
     cut = run_micropos("emulator", "--acquirer", address, "--flash", str(image), "--cut-after-writes", "4",
                        "--script", str(script))
     assert cut.returncode == 0, cut.stdout[-2000:] + cut.stderr
     assert "the power failed at flash write 4" in cut.stdout
-    boot = tmp_path / "boot.txt"
-    boot.write_text("wait FUNC: menu 30\n")
     again = run_micropos("emulator", "--acquirer", address, "--flash", str(image), "--script", str(boot))
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr
     assert "REVERSAL" in again.stdout

@@ -109,6 +109,15 @@ def terminal(request: pytest.FixtureRequest, tmp_path: Path, hil_port: str | Non
         yield term
     finally:
         term.close()
+    assert_fits(term)
+
+
+def assert_fits(term: Terminal) -> None:
+    """Fails the test when a screen the terminal showed had a row that did not fit its panel."""
+    if term.clipped:
+        screen, row = term.clipped[0]
+        pytest.fail(f"{len(term.clipped)} screen(s) did not fit the 128x64 panel; first: row {row!r} "
+                    f"of {' | '.join(screen)}", pytrace=False)
 
 
 class Reboot:
@@ -139,6 +148,8 @@ class Reboot:
     def close(self) -> None:
         for term in self._booted:
             term.close()
+        for term in self._booted:
+            assert_fits(term)
 
 
 @pytest.fixture

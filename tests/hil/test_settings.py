@@ -1,0 +1,47 @@
+"""Settings (FUNC 7): the screen language, chosen at the keypad and kept across power cuts.
+
+Runs on the emulator by default and unchanged on a board with --port
+(the reboot tests need the emulator).
+"""
+import pytest
+
+
+def _choose(terminal, digit):
+    terminal.press("FUNC", "7", "1")
+    terminal.expect("2 中文")
+    terminal.press(digit)
+
+
+def test_each_language_is_labelled_in_its_own_language_in_both_languages(terminal):
+    terminal.press("FUNC", "7")
+    assert terminal.settle()[:2] == ("SETTINGS", "1 Language")
+    terminal.press("1")
+    assert terminal.expect("2 中文")[:3] == ("Language", "1 English", "2 中文")
+    terminal.press("2")
+    terminal.expect("FUNC:菜单")
+    terminal.press("FUNC", "7")
+    assert terminal.settle()[:2] == ("设置", "1 语言")
+    terminal.press("1")
+    assert terminal.expect("2 中文")[:3] == ("语言", "1 English", "2 中文")
+    terminal.press("1")
+    terminal.expect("FUNC: menu")
+
+
+def test_the_chinese_menu_fits_the_panel_in_two_columns(terminal):
+    _choose(terminal, "2")
+    terminal.expect("FUNC:菜单")
+    terminal.press("FUNC")
+    screen = terminal.settle()
+    assert screen[1].startswith("1 消费") and screen[1].endswith("5 结算")
+    assert screen[4] == "4 交易查询"
+    assert not terminal.clipped
+
+
+@pytest.mark.emulator_only
+def test_the_language_survives_a_power_cut(terminal, reboot):
+    _choose(terminal, "2")
+    terminal.expect("FUNC:菜单")
+    terminal = reboot(terminal)
+    terminal.expect("FUNC:菜单")
+    terminal.press("FUNC", "3")
+    terminal.expect("主管密码")
