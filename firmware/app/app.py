@@ -155,10 +155,12 @@ class App:
         self.queue.clear()
         self.run_behind(self._send(job, progress))
         self.go(progress)
-        lifetime.drop("screens")  # the entry screens are done with: room for the wire
         return progress
 
     async def _send(self, job, progress):
+        # The entry screens are done with: room for the wire.  Dropped here, on the worker, once
+        # the key that sent has been handled: before that its frames still hold the flow's code.
+        lifetime.drop("screens")
         title = progress.title
         try:
             import exchange

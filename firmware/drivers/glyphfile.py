@@ -35,7 +35,6 @@ class GlyphFile:
                 self._count = head[6] | head[7] << 8
             break
         self._cell_fb = framebuf.FrameBuffer(self._buf, _CELL, _CELL, framebuf.MONO_HLSB)
-        self._pal = framebuf.FrameBuffer(bytearray(1), 2, 1, framebuf.MONO_HLSB)
 
     def _find(self, code):
         """The index of character ``code`` (a code point) in the file, or -1."""
@@ -66,12 +65,13 @@ class GlyphFile:
             display.fill_rect(at, top, _CELL, _CELL, 1 - ink)
             display.rect(at + 1, top + 1, _CELL - 2, _CELL - 2, ink)
             return _CELL
+        buf = self._buf
         self._file.seek(_HEADER + 4 * self._count + _BITMAP * i)
-        self._file.readinto(self._buf)
-        pal = self._pal
-        pal.pixel(0, 0, 1 - ink)
-        pal.pixel(1, 0, ink)
-        display.blit(self._cell_fb, at, top, -1, pal)
+        self._file.readinto(buf)
+        if not ink:  # light on dark (the title): the glyph's pixels become the dark ones
+            for j in range(_BITMAP):
+                buf[j] ^= 0xFF
+        display.blit(self._cell_fb, at, top, 1 - ink)  # the other colour is transparent: the row is cleared
         return _CELL
 
     def gb(self, code, out):

@@ -52,6 +52,18 @@ class TextScreen:
         self._cell_fb = framebuf.FrameBuffer(self._cell, _LINE, _LINE, framebuf.MONO_VLSB)
         self._forced = True
 
+    def fits(self, rows):
+        """Whether ``rows`` fit the panel whole, laid out as ``show`` lays them out."""
+        width = self.display.width
+        used = 0
+        for text in rows:
+            if text:
+                tall = wide(text)
+                used += _TALL if tall else _LINE
+                if (len(text) - tall) * _NARROW + tall * _TALL > width:
+                    return False
+        return len(rows) <= _ROWS and used <= self.display.height
+
     def show(self, rows):
         """Shows ``rows`` (a sequence of str; missing rows are blank)."""
         fb = self.display

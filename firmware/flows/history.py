@@ -10,7 +10,7 @@ import keys
 import kinds
 import queries
 from money import money
-from screens import Screen, Notice
+from screens import Screen, Notice, fit
 
 
 class History(Screen):
@@ -26,14 +26,14 @@ class History(Screen):
             return (t("history"), "", t("no_records"), "", "", "", "", t("cancel_back"))
         when = clock.local(txn.time, self.app.config.utc_offset_min)
         hint = t("func_refund") if self._refundable() else t("up_down")
-        return ("%s %d" % (t("history"), self.index + 1),
-                "%s %s" % (kinds.type_name(txn.type), kinds.STATUS_NAMES[txn.status]),
+        return fit(self.app, ["%s %d" % (t("history"), self.index + 1),
+                "%s %s" % (t(kinds.type_name(txn.type).lower()), t("status_%d" % txn.status)),
                 "%s %s" % (t("amount"), money(txn.amount)),
                 "%s %s" % (t("rrn"), txn.rrn or "-"),
                 card.masked(txn.pan) if txn.pan else t("no_card"),
                 "%02d-%02d %02d:%02d %s" % (when[1], when[2], when[3], when[4], txn.response_code),
                 "%s %s" % (t("orig"), txn.orig_rrn) if txn.orig_rrn else "",
-                hint)
+                hint], (1, 0))  # in 中文: the kind and status in the title
 
     def _refundable(self):
         txn = self.txn

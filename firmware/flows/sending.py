@@ -8,7 +8,7 @@ import time
 
 from kinds import APPROVED, SETTLEMENT
 from money import money
-from screens import Notice, Screen
+from screens import Notice, Screen, fit
 
 
 class Progress(Screen):
@@ -46,14 +46,25 @@ class Progress(Screen):
 
 
 def notice(app, title_key, *lines):
-    """A result screen: the title, at most six lines (the most important first), "any key" at the bottom."""
-    t = app.t
-    rows = [t(title_key)]
+    """A result screen: the title, the lines (the most important first), "any key" at the bottom.
+
+    Where they do not all fit (in 中文 five rows do), "any key" goes first,
+    then the first line joins the title, then the last lines go.
+    """
+    rows = [app.t(title_key)]
     for line in lines[:6]:
         rows.append(line)
     while len(rows) < 7:
         rows.append("")
-    rows.append(t("any_key"))
+    rows.append(app.t("any_key"))
+    fits = app.text.fits
+    if not fits(rows):
+        rows[7] = ""
+        fit(app, rows, (1, 0))
+    at = 6
+    while not fits(rows):
+        rows[at] = ""
+        at -= 1
     return Notice(app, rows)
 
 
@@ -87,16 +98,17 @@ def screen(app, title_key, outcome):
             return notice(app, title_key, words, "%s %s" % (t("rrn"), txn.orig_rrn),
                           "%s %04d" % (t("date"), txn.orig_date), done)
         return notice(app, title_key, words, *left, "%s %s" % (t("rrn"), txn.rrn) if txn.rrn else "", done)
-    lines = [words, "%s %s" % (t("rrn"), txn.rrn)]
-    if txn.auth_code:
-        lines.append("%s %s" % (t("auth"), txn.auth_code))
+    lines = [words]
     if txn.type == SETTLEMENT:
         lines.append(t("settled"))
-    else:
-        lines.append("%s %s" % (t("amount"), money(txn.amount, txn.currency)))
+    lines.append("%s %s" % (t("rrn"), txn.rrn))
+    if txn.auth_code:
+        lines.append("%s %s" % (t("auth"), txn.auth_code))
     lines.extend(left)
     if done:
         lines.append(done)
+    if txn.type != SETTLEMENT:
+        lines.append("%s %s" % (t("amount"), money(txn.amount, txn.currency)))
     if outcome.printed:
         lines.append(t("printed"))
     return notice(app, title_key, *lines)

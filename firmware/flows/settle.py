@@ -4,7 +4,7 @@ import keys
 import kinds
 import steps
 from money import money
-from screens import Screen
+from screens import Screen, fit
 
 
 class Totals(Screen):
@@ -23,8 +23,9 @@ class Totals(Screen):
 
     def rows(self):
         t = self.t
-        return (t(self.flow.title), "%s %06d" % (t("batch"), self.batch), self._line("sales", kinds.SALE),
-                self._line("refunds", kinds.REFUND), self._line("voids", kinds.VOID), "", "", t("enter_settle"))
+        return fit(self.app, [t(self.flow.title), "%s %06d" % (t("batch"), self.batch), self._line("sales", kinds.SALE),
+                              self._line("refunds", kinds.REFUND), self._line("voids", kinds.VOID), "", "",
+                              t("enter_settle")], (1, 0))  # in 中文: the batch in the title
 
     def on_key(self, key):
         if key == keys.ENTER:

@@ -11,7 +11,7 @@ import time
 import keys
 import kinds
 from money import money
-from screens import Screen, Entry, Choice, Notice
+from screens import Screen, Entry, Choice, Notice, fit
 
 _PASSWORD_TRIES = const(3)
 _LOCK_MS = const(300000)  # 5 minutes
@@ -205,7 +205,7 @@ class Confirm(Screen):
         rows.append(t("clear_amount") if d.prefilled else "")
         rows.append("")
         rows.append(t("enter_send"))
-        return rows
+        return fit(self.app, rows, (4, 7), (1, 0))  # in 中文: the reason beside ENTER, the card in the title
 
     def on_key(self, key):
         if key == keys.ENTER:

@@ -10,7 +10,7 @@ import kinds
 import words
 from money import currency, money
 
-WIDTH = const(32)
+_WIDTH = const(32)
 
 
 def _w(key):
@@ -18,7 +18,7 @@ def _w(key):
 
 
 def _pair(label, value):
-    gap = WIDTH - len(label) - len(value)
+    gap = _WIDTH - len(label) - len(value)
     return label + " " * (gap if gap > 0 else 1) + value
 
 
@@ -49,7 +49,7 @@ def lines(config, txn, copy_key, reprint=False):
         out.append(_pair(_w("amount"), currency(txn.currency)[0] + " " + money(txn.amount, txn.currency)))
     out.append(_w("rc_" + txn.response_code) if txn.response_code else kinds.STATUS_NAMES[txn.status])
     if copy_key == "merchant_copy" and txn.type in (kinds.REFUND, kinds.VOID):
-        out.extend(("", _w("sign") + ":", "", "_" * WIDTH))
+        out.extend(("", _w("sign") + ":", "", "_" * _WIDTH))
     return out
 
 

@@ -22,7 +22,7 @@ def load(config, path):
     except OSError:
         return False
     end = text.rfind("\n", 0, len(text) - 1) + 1  # the last line: the CRC
-    if text[end:].strip() != "%08x" % (crc32(text[:end]) & 0xFFFFFFFF):
+    if text[end:] != "%08x\n" % (crc32(text[:end]) & 0xFFFFFFFF):
         return False
     for line in text[:end].split("\n"):
         name, _, value = line.partition("=")

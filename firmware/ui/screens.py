@@ -42,6 +42,22 @@ class Screen:
             self.app.home()
 
 
+def fit(app, rows, *moves):
+    """Joins rows of ``rows`` (a list) until they fit the panel, a move at a time.
+
+    A move ``(a, b)`` puts row ``a`` beside row ``b`` (before it if ``a`` is
+    above) and leaves ``a`` blank: in 中文 a row is 12 pixels high, so a screen
+    of English's eight rows must be laid out in five.
+    """
+    for a, b in moves:
+        if app.text.fits(rows):
+            break
+        if rows[a]:
+            rows[b] = "%s %s" % ((rows[a], rows[b]) if a < b else (rows[b], rows[a]))
+            rows[a] = ""
+    return rows
+
+
 class Notice(Screen):
     """A fixed message; any key returns to idle."""
 

@@ -19,11 +19,10 @@ import sys
 
 # The firmware's first lines on the emulator: what a board with ROMFS does at
 # power-on, mounting the image at /rom (MICROPYPATH puts /rom first on sys.path).
+# (No variable of its own: every name costs the firmware's heap a qstr for good.)
 MOUNT_ROM = (
     "import os, uctypes, vfs\n"
-    "_rom = os.getenv('MICROPOS_ROM').split(':')\n"
-    "vfs.mount(vfs.VfsRom(uctypes.bytearray_at(int(_rom[0]), int(_rom[1]))), '/rom')\n"
-    "del _rom\n"
+    "vfs.mount(vfs.VfsRom(uctypes.bytearray_at(*[int(n) for n in os.getenv('MICROPOS_ROM').split(':')])), '/rom')\n"
 )
 
 

@@ -77,23 +77,26 @@ class Terminal:
         cut()
         self._close_link()
 
-    def expect(self, text: str, timeout: float = 10.0) -> Screen:
+    def expect(self, text: str | tuple[str, ...], timeout: float = 10.0) -> Screen:
         """Waits until a screen shown since the last match contains ``text``; returns that screen.
 
         Text may run over a row break: "host timeout, reversal pending" matches
-        the rows "host timeout," and "reversal pending".
+        the rows "host timeout," and "reversal pending".  A tuple of texts
+        waits for any one of them.
         """
         deadline = time.monotonic() + timeout
+        texts = (text,) if isinstance(text, str) else text
         with self._cond:
             while True:
                 for index in range(self._cursor, len(self.screens)):
-                    if _shows(self.screens[index], text):
+                    if any(_shows(self.screens[index], one) for one in texts):
                         self._cursor = index
                         return self.screens[index]
                 self._raise_if_failed()
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise ExpectTimeout(text, timeout, self.screen, str(self.log_path) if self.log_path else None)
+                    raise ExpectTimeout(" or ".join(texts), timeout, self.screen,
+                                        str(self.log_path) if self.log_path else None)
                 self._cond.wait(left)
 
     @property

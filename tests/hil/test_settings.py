@@ -6,6 +6,20 @@ Runs on the emulator by default and unchanged on a board with --port
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def english_again(terminal):
+    """A board keeps its language from one test to the next: each test here starts and ends in English."""
+    if "FUNC:菜单" in terminal.expect(("FUNC: menu", "FUNC:菜单")):
+        terminal.press("FUNC", "7", "1", "1")
+        terminal.expect("FUNC: menu")
+    yield
+    try:
+        terminal.press("CANCEL", "CANCEL", "FUNC", "7", "1", "1")
+        terminal.expect("FUNC: menu")
+    except Exception:  # noqa: BLE001 - a terminal the test rebooted or lost: nothing to restore on it
+        pass
+
+
 def _choose(terminal, digit):
     terminal.press("FUNC", "7", "1")
     terminal.expect("2 中文")

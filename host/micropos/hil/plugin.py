@@ -115,9 +115,9 @@ def terminal(request: pytest.FixtureRequest, tmp_path: Path, hil_port: str | Non
 def assert_fits(term: Terminal) -> None:
     """Fails the test when a screen the terminal showed had a row that did not fit its panel."""
     if term.clipped:
-        screen, row = term.clipped[0]
-        pytest.fail(f"{len(term.clipped)} screen(s) did not fit the 128x64 panel; first: row {row!r} "
-                    f"of {' | '.join(screen)}", pytrace=False)
+        shown = dict.fromkeys(f"row {row!r} of {' | '.join(screen)}" for screen, row in term.clipped)
+        pytest.fail(f"{len(shown)} screen(s) did not fit the 128x64 panel:\n  " + "\n  ".join(shown),
+                    pytrace=False)
 
 
 class Reboot:
