@@ -21,8 +21,9 @@ $(READY): requirements.lock requirements-check.lock requirements-stubs.lock host
 run: setup
 	$(BIN)/micropos demo
 
+# both cores (pytest-xdist); each test's emulator and acquirer are its own
 test: check
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # ruff over everything; mypy (strict) on the host; the firmware and boards against MicroPython's ESP32 stubs
 check: setup

@@ -11,6 +11,7 @@ must be unique across the layers.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,7 +78,7 @@ def compile_tree(board: str, out: Path) -> list[Path]:
     for src, name in sources:
         if name in SOURCE_ONLY:
             dest = out / name
-            dest.write_bytes(src.read_bytes())
+            _replace(dest, src.read_bytes())
         else:
             dest = out / (Path(name).stem + ".mpy")
             if not dest.exists() or dest.stat().st_mtime < src.stat().st_mtime:
@@ -86,15 +87,26 @@ def compile_tree(board: str, out: Path) -> list[Path]:
     for src in firmware_data():
         dest = out / src.name
         if not dest.exists() or dest.read_bytes() != src.read_bytes():
-            dest.write_bytes(src.read_bytes())
+            _replace(dest, src.read_bytes())
         files.append(dest)
     return files
 
 
+def _replace(dest: Path, data: bytes) -> None:
+    """Writes ``dest`` whole or not at all: another test process may be reading the same build."""
+    scratch = dest.with_name(f".{dest.name}.{os.getpid()}")
+    scratch.write_bytes(data)
+    scratch.replace(dest)
+
+
 def _compile(src: Path, dest: Path, source_name: str) -> None:
+    """Compiles to a scratch file first, so that a parallel test process never reads half a module."""
+    scratch = dest.with_name(f".{dest.stem}.{os.getpid()}.mpy")
     proc = subprocess.run(
-        [str(mpy_cross()), "-s", source_name, "-o", str(dest), str(src)],
+        [str(mpy_cross()), "-s", source_name, "-o", str(scratch), str(src)],
         capture_output=True, text=True,
     )
     if proc.returncode != 0:
+        scratch.unlink(missing_ok=True)
         raise SetupError(f"mpy-cross failed on {src}: {proc.stderr.strip()}")
+    scratch.replace(dest)

@@ -78,12 +78,14 @@ def _scan_planted(tmp_path: Path) -> None:
     assert "ascii.log" not in {leak.path.name for leak in leaks.scan([tmp_path], cards, since=time.time() - 60)}
 
 
-def test_a_planted_leak_fails_the_test_run():
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "pytest-xdist"])
+def test_a_planted_leak_fails_the_test_run(workers):
     with tempfile.TemporaryDirectory() as tmp:  # outside this session's own files, which the real check scans
-        _run_planted(Path(tmp))
+        _run_planted(Path(tmp), workers)
 
 
-def _run_planted(tmp_path: Path) -> None:
+def _run_planted(tmp_path: Path, workers: list[str]) -> None:
+    """A card written by one test fails the run; with workers, the worker that wrote it is not the one that checks."""
     test = tmp_path / "test_planted.py"
     test.write_text(textwrap.dedent(f"""
         from micropos.hil import leaks
@@ -91,11 +93,14 @@ def _run_planted(tmp_path: Path) -> None:
         def test_writes_a_card(tmp_path):
             leaks.note_card("{PAN}", "2812")
             (tmp_path / "emulator.log").write_text("swiped {PAN}=2812\\n")
+
+        def test_writes_nothing():
+            pass
     """))
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test),
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers, str(test),
                           "--basetemp", str(tmp_path / "basetemp"), "--rootdir", str(tmp_path)],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "1 passed" in run.stdout
+    assert "2 passed" in run.stdout
     assert "card data leaked into files the terminal side wrote:" in run.stdout
     assert "emulator.log: the full PAN 621234******1232" in run.stdout

@@ -52,7 +52,10 @@ def test_make_deploy_then_code_runs_on_the_board(board):
 def test_the_hil_suite_passes_on_the_virtual_board(board):
     subprocess.run(["make", "deploy", f"PORT={board.port}"], cwd=paths.ROOT, check=True,
                    capture_output=True, timeout=180)
-    proc = subprocess.run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "tests/hil", "--port", board.port],
+    # The scenarios in English only: the 中文 ones are the same exchanges with other words, run on the
+    # emulator; the settings tests still switch the board's language and back.
+    proc = subprocess.run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "tests/hil", "--port", board.port,
+                           "-k", "not zh"],
                           cwd=paths.ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:]
     summary = proc.stdout.strip().splitlines()[-1]

@@ -9,10 +9,14 @@ and shows the last screen.
 """
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +28,8 @@ from micropos.transport import DEFAULT_HEAP
 
 LOG_DIR = paths.VAR / "logs" / "hil"
 _STARTED = pytest.StashKey[float]()
+_NOTES = "micropos_leak_notes"  # with pytest-xdist: the folder where each worker leaves what it noted
+_NOTES_DIR = pytest.StashKey[Path]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,8 +51,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_STARTED] = time.time() - 1  # mtimes may lag the clock a little
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, in the controller: where each worker leaves the cards it noted for the one leak check."""
+    config = node.config
+    if _NOTES_DIR not in config.stash:
+        config.stash[_NOTES_DIR] = Path(tempfile.mkdtemp(prefix="micropos-leak-notes-"))
+    node.workerinput[_NOTES] = str(config.stash[_NOTES_DIR])
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The leak check: the run fails when a file written during it holds a card the tests used."""
+    """The leak check: the run fails when a file written during it holds a card the tests used.
+
+    With pytest-xdist each worker notes the cards its tests used and leaves
+    them (outside every folder the check scans) for the controller, which
+    checks once, after all of them, for all of them.
+    """
     started = session.config.stash.get(_STARTED, None)
     if started is None:
         return
@@ -55,6 +75,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if factory is not None and factory._basetemp is not None:  # noqa: SLF001 - only when tests used tmp_path
         roots.append(factory._basetemp)  # noqa: SLF001
     cards = leaks.noted()
+    workerinput = getattr(session.config, "workerinput", None)
+    if workerinput is not None:  # a worker: its notes go to the controller
+        notes = Path(workerinput[_NOTES]) / f"{workerinput['workerid']}.json"
+        notes.write_text(json.dumps({"cards": {pan: sorted(exp) for pan, exp in cards.items()},
+                                     "roots": [str(root) for root in roots]}))
+        return
+    notes_dir = session.config.stash.get(_NOTES_DIR, None)
+    if notes_dir is not None:
+        for notes in notes_dir.glob("*.json"):
+            left = json.loads(notes.read_text())
+            for pan, expiries in left["cards"].items():
+                cards.setdefault(pan, set()).update(expiries)
+            roots.extend(Path(root) for root in left["roots"] if Path(root) not in roots)
+        shutil.rmtree(notes_dir, ignore_errors=True)
+    roots = [root for root in roots if not any(other != root and other in root.parents for other in roots)]
     for pan in leaks.ledger_pans(p for root in roots if root.is_dir() for p in root.rglob("*.sqlite3")):
         cards.setdefault(pan, set())
     found = leaks.scan(roots, cards, since=started)
