@@ -21,9 +21,9 @@ $(READY): requirements.lock requirements-check.lock requirements-stubs.lock host
 run: setup
 	$(BIN)/micropos demo
 
-# both cores (pytest-xdist); each test's emulator and acquirer are its own
+# both cores (pytest-xdist), a test file to a core: a firmware test module runs in one unix-port process
 test: check
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # ruff over everything; mypy (strict) on the host; the firmware and boards against MicroPython's ESP32 stubs
 check: setup

@@ -92,8 +92,8 @@ def make_keypad(queue):
 
 
 def make_printer():
-    """Receipts go to a text file beside the flash image."""
-    return ReceiptFile(FLASH_IMAGE + ".receipts.txt")
+    """Receipts go to files beside the flash image: the printer's bytes and their text."""
+    return ReceiptFile(FLASH_IMAGE)
 
 
 def panel_pixels():

@@ -49,6 +49,10 @@ CARD_BAUD = 9600
 
 JOURNAL_PARTITION = "journal"
 
+# This board's WiFi: the network the acquirer is reached over.
+WIFI_SSID = ""
+WIFI_PASSWORD = ""
+
 # The settings (language, supervisor password) on the LittleFS "vfs"
 # partition that MicroPython mounts at / when it boots.
 SETTINGS_FILE = "/settings"
@@ -95,10 +99,10 @@ async def network_up(config, timeout_ms=10000):
     wlan = network.WLAN(network.STA_IF)
     if wlan.isconnected():
         return True
-    if not config.wifi_ssid:
+    if not WIFI_SSID:
         return False
     wlan.active(True)
-    wlan.connect(config.wifi_ssid, config.wifi_password)
+    wlan.connect(WIFI_SSID, WIFI_PASSWORD)
     deadline = time.ticks_add(time.ticks_ms(), timeout_ms)
     while not wlan.isconnected():
         if time.ticks_diff(deadline, time.ticks_ms()) <= 0:

@@ -16,9 +16,6 @@ class Config:
     # MAC keys: the DUKPT initial key derived for this terminal (never the BDK) and its ID
     initial_key = "1273671EA26AC29AFA4D1084127652A1"
     initial_key_id = "1234567890123456"
-    # the board's WiFi (boards without WiFi ignore these)
-    wifi_ssid = ""
-    wifi_password = ""
 
     def set(self, name, text):
         """Sets a known setting from its text form; ValueError for an unknown one."""

@@ -1,17 +1,51 @@
-"""An ESC/POS thermal receipt printer on a UART (58 mm, 32 columns of font A)."""
+"""An ESC/POS thermal receipt printer (58 mm, 32 columns of font A), 中文 in its GB18030 mode.
+
+A receipt goes out as the printer's bytes: ASCII as it is, and each run of
+中文 between ``FS &`` and ``FS .`` (the printer's Chinese mode), each
+character as its two GB18030 bytes, read from the glyph file
+(``textscreen.gb``): the board carries no code table of its own.  ``stream``
+is anything with ``write``: the board's UART, or the emulator's file.
+"""
+from textscreen import gb
 
 _INIT = b"\x1b@"  # ESC @: reset the printer's modes
 _FEED_AND_CUT = b"\x1bd\x04\x1dV\x01"  # ESC d 4: feed 4 lines; GS V 1: partial cut
+_CHINESE = b"\x1c&"  # FS &: Chinese mode on
+_ASCII = b"\x1c."  # FS .: Chinese mode off
+_UNKNOWN = b"\xa1\xf5"  # GB18030 for a hollow square, for a character the glyph file lacks
 
 
 class EscPos:
-    def __init__(self, uart):
-        self.uart = uart
+    def __init__(self, stream):
+        self._file = stream
+        self._buf = bytearray(2)
 
     def print_receipt(self, lines):
-        uart = self.uart
-        uart.write(_INIT)
+        """Each line's bytes, read from its UTF-8: never character by character (each would be interned)."""
+        out = self._file
+        out.write(_INIT)
         for line in lines:
-            uart.write(line.encode())
-            uart.write(b"\n")
-        uart.write(_FEED_AND_CUT)
+            utf8 = memoryview(line)  # pyright: ignore[reportArgumentType] - MicroPython lends a str's bytes
+            count = len(utf8)
+            at = 0
+            while at < count:
+                start = at
+                while at < count and utf8[at] < 0x80:
+                    at += 1
+                if at > start:
+                    out.write(utf8[start:at])
+                if at == count:
+                    break
+                out.write(_CHINESE)
+                while at < count and utf8[at] >= 0x80:
+                    b = utf8[at]
+                    if b < 0xE0:
+                        code = (b & 0x1F) << 6 | utf8[at + 1] & 0x3F
+                        at += 2
+                    else:
+                        code = (b & 0x0F) << 12 | (utf8[at + 1] & 0x3F) << 6 | utf8[at + 2] & 0x3F
+                        at += 3
+                    out.write(self._buf if gb(code, self._buf) else _UNKNOWN)
+                out.write(_ASCII)
+            out.write(b"\n")
+        out.write(_FEED_AND_CUT)

@@ -9,14 +9,26 @@ Row geometry on the 128x64 panel, in both languages:
   the panel, 16 characters across (up to 21 drawn condensed, 6 pixels a
   character: the font's glyphs keep their middle 6 columns);
 - a row holding 中文 is 12 pixels high: each 中文 character is a 12 x 12
-  glyph from the glyph file in flash (``glyphfile``, opened at the first
-  one), ASCII in it stays 8 pixels wide (6 when the row would not fit
-  otherwise), so 10 中文 characters fill a row;
+  glyph from the glyph file in flash (below), ASCII in it stays 8 pixels
+  wide (6 when the row would not fit otherwise), so 10 中文 characters fill
+  a row;
 - blank rows are 8 pixels high while everything fits, and share what is
   left when it would not (a 中文 screen with its gaps closed up).
 A row that does not fit across, or rows that do not fit down, are cut and
 the row is kept in ``clipped`` (the host link reports it, and the tests
 fail on it). Row 0 is the title, drawn inverted.
+
+The glyph file (``micropos font build`` writes it; its layout is in
+host/micropos/font.py) holds exactly the characters the firmware's words
+use: each one's code point, its GB18030 bytes for the printer's Chinese mode
+(``escpos`` asks ``gb``) and a 12 x 12 bitmap.  It is opened at the first
+中文 character and read a glyph at a time: a binary search over the sorted
+code points reads two bytes at a time, so no table sits in the heap.  A
+character the file lacks is drawn as an empty box (a host test keeps that
+from happening).  Characters go by code point, never as 1-character
+strings: MicroPython interns every such string for good (a qstr each),
+which a screen of 中文 cannot afford.  For the same reason the names here
+reuse names the firmware already has.
 """
 from micropython import const
 import framebuf
@@ -25,6 +37,70 @@ _ROWS = const(8)
 _LINE = const(8)  # an ASCII row, and the 8x8 font's cell
 _TALL = const(12)  # a row with 中文, and a glyph's cell
 _NARROW = const(6)  # a condensed ASCII character
+_HEADER = const(8)  # the glyph file's: "MPG1", cell width, cell height, count (2 bytes)
+_BITMAP = const(24)  # a glyph: 12 rows of 2 bytes, MONO_HLSB
+
+_file = None  # the glyph file, once opened
+_count = 0  # its characters
+_buf = bytearray(_BITMAP)  # one glyph, and the search's reads
+_cell_fb = framebuf.FrameBuffer(_buf, _TALL, _TALL, framebuf.MONO_HLSB)
+
+
+def _find(code):
+    """The index of character ``code`` (a code point) in the glyph file, or -1."""
+    global _file, _count
+    if _file is None:
+        for path in ("/rom/glyphs_zh.bin", "glyphs_zh.bin"):  # the emulator's ROMFS, or a board's filesystem
+            try:
+                _file = open(path, "rb")
+            except OSError:
+                continue
+            head = memoryview(_buf)[:_HEADER]
+            _file.readinto(head)
+            if head[:4] == b"MPG1":
+                _count = head[6] | head[7] << 8
+            break
+    lo = 0
+    hi = _count - 1
+    two = memoryview(_buf)[:2]
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        _file.seek(_HEADER + 2 * mid)
+        _file.readinto(two)
+        found = two[0] | two[1] << 8
+        if found == code:
+            return mid
+        if found < code:
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return -1
+
+
+def draw(display, code, at, top, ink):
+    """Draws character ``code`` at (at, top), ``ink`` on the other colour; returns its width."""
+    i = _find(code)
+    if i < 0:
+        display.fill_rect(at, top, _TALL, _TALL, 1 - ink)
+        display.rect(at + 1, top + 1, _TALL - 2, _TALL - 2, ink)
+        return _TALL
+    _file.seek(_HEADER + 4 * _count + _BITMAP * i)
+    _file.readinto(_buf)
+    if not ink:  # light on dark (the title): the glyph's pixels become the dark ones
+        for j in range(_BITMAP):
+            _buf[j] ^= 0xFF
+    display.blit(_cell_fb, at, top, 1 - ink)  # the other colour is transparent: the row is cleared
+    return _TALL
+
+
+def gb(code, out):
+    """Puts the two GB18030 bytes of character ``code`` in ``out``; False when the glyph file lacks it."""
+    i = _find(code)
+    if i < 0:
+        return False
+    _file.seek(_HEADER + 2 * _count + 2 * i)
+    _file.readinto(out)
+    return True
 
 
 def wide(text):
@@ -44,7 +120,7 @@ class TextScreen:
     def __init__(self, display, glyphs=None):
         self.display = display
         self.listener = None
-        self.glyphs = glyphs  # the 中文 glyphs: opened at the first one drawn
+        self.glyphs = glyphs  # what draws 中文, as ``draw`` below (the glyph file's) does, unless a test gives one
         self.clipped = None  # a row of the last screen shown that did not fit whole
         self.rows = [""] * _ROWS
         self._tops = bytearray(_ROWS + 1)  # each row's top pixel, then the bottom of the last
@@ -141,9 +217,7 @@ class TextScreen:
                 self._narrow(text[i:i + 1], i * _NARROW, y, ink)  # a slice: text[i] would intern it
             return text
         step = _LINE if tall * _TALL + (count - tall) * _LINE <= width else _NARROW
-        if self.glyphs is None:
-            import glyphfile
-            self.glyphs = glyphfile.GlyphFile()
+        glyphs = self.glyphs or draw
         utf8 = memoryview(text)
         x = 0
         at = 0  # byte offset in utf8
@@ -160,11 +234,11 @@ class TextScreen:
                 x += step
                 at += 1
             elif b < 0xE0:  # two bytes
-                x += self.glyphs.draw(fb, (b & 0x1F) << 6 | utf8[at + 1] & 0x3F, x, top + (height - _TALL) // 2, ink)
+                x += glyphs(fb, (b & 0x1F) << 6 | utf8[at + 1] & 0x3F, x, top + (height - _TALL) // 2, ink)
                 at += 2
             else:  # three (every character of the glyph file is in the Basic Multilingual Plane)
                 code = (b & 0x0F) << 12 | (utf8[at + 1] & 0x3F) << 6 | utf8[at + 2] & 0x3F
-                x += self.glyphs.draw(fb, code, x, top + (height - _TALL) // 2, ink)
+                x += glyphs(fb, code, x, top + (height - _TALL) // 2, ink)
                 at += 3
         return text
 

@@ -1,7 +1,7 @@
 """Receipts: the merchant's and the customer's copy of a transaction, as 32-column lines.
 
-Printed in English on any printer: a thermal printer's built-in font has no
-中文 without a code page this firmware cannot encode.
+In the screen's language: 中文 goes to the printer in its GB18030 mode
+(``escpos``), where each character takes two columns.
 """
 from micropython import const
 
@@ -9,25 +9,27 @@ import clock
 import kinds
 import words
 from money import currency, money
+from textscreen import wide
 
 _WIDTH = const(32)
 
 
-def _w(key):
-    return words.lookup("en", key)
-
-
 def _pair(label, value):
-    gap = _WIDTH - len(label) - len(value)
+    """``label`` and ``value`` on one line, the value flush right (a 中文 character is two columns wide)."""
+    gap = _WIDTH - len(label) - wide(label) - len(value) - wide(value)
     return label + " " * (gap if gap > 0 else 1) + value
 
 
 def lines(config, txn, copy_key, reprint=False):
-    """The receipt of journalled ``txn`` (with its outcome) for one copy."""
+    """The receipt of journalled ``txn`` (with its outcome) for one copy, in ``config``'s language."""
+    language = config.language
+
+    def _w(key):
+        return words.lookup(language, key)
     t = clock.local(txn.time, config.utc_offset_min)
-    out = [_w("title"), _w(copy_key) + (" (REPRINT)" if reprint else ""), "",
+    out = [config.merchant_name, _w(copy_key) + (" " + _w("reprint") if reprint else ""), "",
            _pair(_w("merchant"), config.merchant_id), _pair(_w("terminal"), config.terminal_id),
-           kinds.type_name(txn.type)]
+           _w(kinds.type_name(txn.type).lower())]
     if txn.type != kinds.SETTLEMENT:
         shown = _w("no_card")
         if txn.pan:
@@ -36,7 +38,7 @@ def lines(config, txn, copy_key, reprint=False):
         out.append(_pair(_w("card"), shown))
     out.append(_pair(_w("date"), "%04d-%02d-%02d %02d:%02d:%02d" % (t[0], t[1], t[2], t[3], t[4], t[5])))
     out.append(_pair(_w("batch"), "%06d" % txn.batch))
-    out.append(_pair(_w("stan"), "%06d" % txn.stan))
+    out.append(_pair(_w("voucher"), "%06d" % txn.stan))
     if txn.rrn:
         out.append(_pair(_w("rrn"), txn.rrn))
     if txn.orig_rrn:
@@ -47,7 +49,7 @@ def lines(config, txn, copy_key, reprint=False):
         out.append(_pair(_w("reason"), _w("reason_%d" % txn.reason)))
     if txn.type != kinds.SETTLEMENT:
         out.append(_pair(_w("amount"), currency(txn.currency)[0] + " " + money(txn.amount, txn.currency)))
-    out.append(_w("rc_" + txn.response_code) if txn.response_code else kinds.STATUS_NAMES[txn.status])
+    out.append(_w("rc_" + txn.response_code) if txn.response_code else _w("status_%d" % txn.status))
     if copy_key == "merchant_copy" and txn.type in (kinds.REFUND, kinds.VOID):
         out.extend(("", _w("sign") + ":", "", "_" * _WIDTH))
     return out

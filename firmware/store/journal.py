@@ -70,22 +70,6 @@ _CHARSET = b" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"
 
 # --- small codecs, writing into caller's buffers -----------------------------
 
-def _char_code(text, i):
-    """6-bit code of byte text[i] (space past the end; anything outside the charset becomes '-')."""
-    if i >= len(text):
-        return 0
-    c = text[i]
-    if c == 32:
-        return 0
-    if 48 <= c <= 57:
-        return c - 47
-    if 65 <= c <= 90:
-        return c - 54
-    if 97 <= c <= 122:
-        return c - 60
-    return 63
-
-
 def _pack_text(buf, pos, text, width, acc, nbits):
     """Appends width 6-bit characters to the bit stream (acc, nbits) and flushes whole bytes into buf.
 
@@ -93,7 +77,19 @@ def _pack_text(buf, pos, text, width, acc, nbits):
     """
     text = memoryview(text)
     for i in range(width):
-        acc = (acc << 6) | _char_code(text, i)
+        # the character's 6-bit code: space past the end; anything outside the charset becomes '-'
+        c = text[i] if i < len(text) else 32
+        if c == 32:
+            c = 0
+        elif 48 <= c <= 57:
+            c -= 47
+        elif 65 <= c <= 90:
+            c -= 54
+        elif 97 <= c <= 122:
+            c -= 60
+        else:
+            c = 63
+        acc = (acc << 6) | c
         nbits += 6
         while nbits >= 8:
             nbits -= 8
@@ -387,8 +383,9 @@ class Journal:
                     batches[count] = batch
                     count += 1
             gen = self._gen[sector]
+            rec = self._rec
             for i in range(count - 1, -1, -1):
-                rec = self._read_record(sector, offsets[i])
+                self._dev.readblocks(sector, memoryview(rec)[:min(_MAX_RECORD, self._block - offsets[i])], offsets[i])
                 seq = struct.unpack_from("<I", rec, 1)[0]
                 if rec[0] >> 6 == _KIND_OUTCOME:
                     if seq not in outcomes:
@@ -413,14 +410,6 @@ class Journal:
                 count, amount = sums.get(txn.type, (0, 0))
                 sums[txn.type] = (count + 1, amount + txn.amount)
         return sums
-
-    def capacity(self):
-        """(sectors in use, sectors in all): for a "journal nearly full" warning."""
-        used = 0
-        for g in self._gen:
-            if g:
-                used += 1
-        return used, self._count
 
     # --- recovery --------------------------------------------------------------
 
@@ -569,12 +558,6 @@ class Journal:
             off += size
             end = off
         self._walk_end = end
-
-    def _read_record(self, sector, offset):
-        n = min(_MAX_RECORD, self._block - offset)
-        view = memoryview(self._rec)[:n]
-        self._dev.readblocks(sector, view, offset)
-        return self._rec
 
     # --- writing ---------------------------------------------------------------
 

@@ -10,6 +10,10 @@ from money import format_digits
 from textscreen import wide
 
 
+# (Attributes are named as their constructor arguments: every distinct name
+# costs the heap an interned string for good, see app/lifetime.py.)
+
+
 class Screen:
     # The idle timeout returns to idle from this screen (a transaction in
     # flight sets this False: only its own countdown may end it).
@@ -81,13 +85,13 @@ class Choice(Screen):
 
     def __init__(self, app, title_key, items):
         super().__init__(app)
-        self._title_key = title_key
-        self._items = items
+        self.title_key = title_key
+        self.items = items
 
     def rows(self):
-        title = self.t(self._title_key)
+        title = self.t(self.title_key)
         out = [title]
-        items = self._items
+        items = self.items
         count = len(items)
         half = (count + 1) // 2 if count > 4 and wide(title) else count
         # The left column's width in pixels (12 a 中文 character, 8 an ASCII one: drivers/textscreen),
@@ -103,7 +107,7 @@ class Choice(Screen):
         return out[:1 + half]
 
     def on_key(self, key):
-        for digit, _, action in self._items:
+        for digit, _, action in self.items:
             if key == digit:
                 action()
                 return
@@ -123,13 +127,13 @@ class Entry(Screen):
     def __init__(self, app, title_key, prompt_key, max_len, on_done,
                  style="plain", min_len=1, check=None, initial=""):
         super().__init__(app)
-        self._title_key = title_key
-        self._prompt_key = prompt_key
-        self._digits = bytearray(max_len)
+        self.title_key = title_key
+        self.prompt_key = prompt_key
+        self.digits = bytearray(max_len)
         self._count = 0
-        self._min_len = min_len
-        self._on_done = on_done
-        self._style = style
+        self.min_len = min_len
+        self.on_done = on_done
+        self.style = style
         self._check = check
         self.error = None
         self.note = ""
@@ -137,23 +141,23 @@ class Entry(Screen):
             self._push(digit - 48)
 
     def _push(self, digit):
-        if self._count < len(self._digits):
-            self._digits[self._count] = 48 + digit
+        if self._count < len(self.digits):
+            self.digits[self._count] = 48 + digit
             self._count += 1
 
     def value(self):
-        return bytes(self._digits[:self._count]).decode()
+        return bytes(self.digits[:self._count]).decode()
 
     def shown(self):
         n = self._count
-        if self._style == "secret":
+        if self.style == "secret":
             return "*" * n
-        if self._style == "amount":
-            return format_digits(self._digits, n)
+        if self.style == "amount":
+            return format_digits(self.digits, n)
         return self.value()
 
     def rows(self):
-        return (self.t(self._title_key), self.t(self._prompt_key), self.shown(), "",
+        return (self.t(self.title_key), self.t(self.prompt_key), self.shown(), "",
                 self.t(self.error) if self.error else "", self.note, "", self.t("enter_ok"))
 
     def on_key(self, key):
@@ -164,7 +168,7 @@ class Entry(Screen):
             if self._count:
                 self._count -= 1
         elif key == keys.ENTER:
-            if self._count < self._min_len:
+            if self._count < self.min_len:
                 self.error = "too_short"
                 return
             value = self.value()
@@ -172,8 +176,8 @@ class Entry(Screen):
                 self.error = self._check(value)
                 if self.error:
                     return
-            self.error = self._on_done(value)
-            if self.error and self._style == "secret":
+            self.error = self.on_done(value)
+            if self.error and self.style == "secret":
                 self._count = 0
         else:
             super().on_key(key)

@@ -115,6 +115,7 @@ status_1=APPROVED
 status_2=DECLINED
 status_3=FAILED
 status_4=REVERSED
+voucher=VOUCHER NO.
 english=English
 chinese=中文
 language=Language

@@ -112,6 +112,7 @@ status_2=被拒绝
 status_3=失败
 status_4=已冲正
 up_down=上下:翻页 确认:打印
+voucher=凭证号
 english=English
 chinese=中文
 language=语言

@@ -4,7 +4,7 @@
 12 px, from Debian's ``xfonts-wqy``) to the characters that the firmware's
 strings and its configured merchant name hold, and writes
 ``firmware/words/glyphs_zh.bin``, which is committed.  The firmware reads it
-from flash one glyph at a time (``firmware/drivers/glyphfile.py``): no glyph
+from flash one glyph at a time (``firmware/drivers/textscreen.py``): no glyph
 table ever sits in the heap.  Each entry also carries the character's
 GB18030 code, the bytes a thermal printer's Chinese mode prints, so the
 board needs no code table of its own.

@@ -103,7 +103,7 @@ class _Glyphs:
     def __init__(self):
         self.drawn = []
 
-    def draw(self, fb, code, x, y, ink):
+    def __call__(self, fb, code, x, y, ink):
         self.drawn.append((chr(code), x, y))
         fb.fill_rect(x, y, 12, 12, ink)
         return 12

@@ -59,3 +59,18 @@ def test_the_language_survives_a_power_cut(terminal, reboot):
     terminal.expect("FUNC:菜单")
     terminal.press("FUNC", "3")
     terminal.expect("主管密码")
+
+
+def test_chinese_is_drawn_with_the_glyph_files_bitmaps(terminal):
+    from micropos.font import GlyphFile
+    from micropos.screenshot import to_rows
+
+    _choose(terminal, "2")
+    terminal.expect("FUNC:菜单")
+    terminal.press("FUNC", "3")
+    assert terminal.settle()[0] == "退货"
+    panel = to_rows(terminal.pixels())
+    glyph = GlyphFile.load().pixels("退")
+    assert glyph is not None
+    # the title row is drawn light on dark: the glyph's pixels are the dark ones
+    assert [[not lit for lit in row[:12]] for row in panel[:12]] == glyph

@@ -118,3 +118,25 @@ def test_cut_after_writes_then_the_next_run_is_the_reboot_that_reverses(tmp_path
     assert [(r["type"], r["status"]) for r in rows] == [("REFUND", "REVERSED"), ("REVERSAL", "APPROVED")]
     with Ledger(db) as ledger:
         assert ledger.refunded(ledger.by_rrn("612345678901").id) == 0
+
+
+def test_the_documented_refund_in_chinese_prints_chinese_rows_and_a_gb18030_receipt(tmp_path, acquirer):
+    from micropos import receipt_render
+
+    address, db, sale_day = acquirer
+    script = tmp_path / "refund.txt"
+    script.write_text("key FUNC 7 1 2\nwait FUNC:菜单\n" + DOCUMENTED_KEYS.format(
+        mmdd=" ".join(sale_day.strftime("%m%d")) + " ENTER").replace("wait APPROVED 30", "wait 交易成功 30"))
+    image = tmp_path / "flash.img"
+    proc = run_micropos("emulator", "--acquirer", address, "--flash", str(image), "--script", str(script))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    result = next(s for s in proc.stdout.split("----\n") if "交易成功" in s)
+    assert result.startswith("退货 交易成功\n") and re.search(r"^参考号 \d{12}$", result, re.M), result
+
+    text = Path(str(image) + ".receipts.txt").read_text()
+    assert "商户存根" in text and "持卡人存根" in text and "退货原因" in text
+    printed = Path(str(image) + ".receipts.bin").read_bytes()
+    assert b"\x1c&" + "退货".encode("gb18030") + b"\x1c." in printed, "中文 in the printer's GB18030 mode"
+    assert "退".encode() not in printed, "never UTF-8 to the printer"
+    pngs = receipt_render.render_file(Path(str(image) + ".receipts.bin"), tmp_path / "png")
+    assert len(pngs) == 2, "merchant and customer copy"
