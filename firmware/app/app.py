@@ -21,7 +21,6 @@ import words
 from config import Config
 from keys import KeyQueue
 import lifetime
-import prefs
 from textscreen import TextScreen
 import home
 
@@ -36,8 +35,11 @@ class App:
         # a board may know better than the demo config (the emulator: the host's time zone)
         self.config.utc_offset_min = getattr(board, "UTC_OFFSET_MIN", self.config.utc_offset_min)
         self.config.acquirer = getattr(board, "ACQUIRER", self.config.acquirer)
-        if getattr(board, "SETTINGS_FILE", None):  # what the merchant chose, kept on flash (prefs)
+        if getattr(board, "SETTINGS_FILE", None):  # what the merchant chose, kept on flash
+            import prefs
             prefs.load(self.config, board.SETTINGS_FILE)
+            prefs = None
+            lifetime.drop("settings")  # read once at boot; the settings flow loads it again to save
         self.queue = KeyQueue()
         self.text = TextScreen(board.display)
         self.lifetime = lifetime  # the one owner of what is loaded (a module, resident)

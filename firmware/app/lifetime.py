@@ -44,6 +44,7 @@ _PHASES = {
     "link": ("link", "messages", "iso8583", "cmac", "hostconn"),
     "journal": ("journal", "queries"),
     "send": ("exchange", "transmit", "reversals", "receipt", "sending"),
+    "settings": ("prefs",),  # read at boot, written by the settings flow
 }
 
 

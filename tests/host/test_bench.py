@@ -29,6 +29,17 @@ def test_the_search_finds_the_bottom_of_the_run_of_successes(works_from, islands
         assert expected - 4 in tried, "the size just below the figure was tried and failed"
 
 
+def test_a_size_counts_only_when_every_try_succeeds():
+    runs: dict[int, int] = {}
+
+    def task(heap: str) -> bool:  # at 88 KB one run in three fails, as near the edge
+        size = int(heap.rstrip("k"))
+        runs[size] = runs.get(size, 0) + 1
+        return size > 88 or (size == 88 and runs[size] != 2)
+    assert smallest_heap(task, high_kb=128) == 92
+    assert runs[92] == 3
+
+
 def test_the_journal_bench_runs_on_the_unix_port(monkeypatch):
     """A short run of ``make bench``'s journal rows: each figure is there and plausible."""
     from micropos import bench_journal

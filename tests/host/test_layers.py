@@ -149,7 +149,7 @@ def test_the_lifetime_tables_name_modules_of_the_right_layers():
         assert modules[module][0] == "flows", name
     phases = _phase_table()
     expected = {"screens": {"flows", "domain"}, "keys": {"protocol"}, "link": {"protocol"}, "journal": {"store"},
-                "send": {"send", "flows"}}
+                "send": {"send", "flows"}, "settings": {"store"}}
     for phase, names in phases.items():
         for module in names:
             assert module in modules, f"{phase}: no module {module}"
@@ -157,11 +157,10 @@ def test_the_lifetime_tables_name_modules_of_the_right_layers():
     # everything protocol/ holds for a send goes with the keys or the link
     protocol = {name for name, (layer, _) in modules.items() if layer == "protocol"}
     assert protocol == set(phases["keys"]) | set(phases["link"])
-    # back at idle every module of a flow, a send and the store is dropped; the idle screen stays, and
-    # the settings store, which boot reads and the settings flow writes
+    # back at idle every module of a flow, a send and the store is dropped; the idle screen stays
     dropped = {name for names in phases.values() for name in names}
     loaded_for_work = {name for name, (layer, _) in modules.items() if layer in ("flows", "send", "store")}
-    assert loaded_for_work - dropped == {"home", "prefs"}
+    assert loaded_for_work - dropped == {"home"}
 
 
 def test_the_firmware_type_check_sees_every_layer():
