@@ -8,9 +8,9 @@ from escpos import EscPos
 
 
 class ReceiptFile:
-    def __init__(self, base):
-        self.path = base + ".receipts.txt"
-        self._file = base + ".receipts.bin"
+    def __init__(self, path):
+        self._file = path + ".receipts.bin"
+        self.path = path + ".receipts.txt"
 
     def print_receipt(self, lines):
         with open(self._file, "ab") as f:

@@ -40,13 +40,14 @@ class App:
             prefs.load(self.config, board.SETTINGS_FILE)
             prefs = None
             lifetime.drop("settings")  # read once at boot; the settings flow loads it again to save
+        # Locked when the power went: locked again for a whole lock time (a reboot never lifts it)
+        self.locked_until_ms = time.ticks_add(time.ticks_ms(), self.config.lock_minutes * 60000) \
+            if self.config.locked else 0
         self.queue = KeyQueue()
         self.text = TextScreen(board.display)
         self.lifetime = lifetime  # the one owner of what is loaded (a module, resident)
         self.screen = None
         self._last_key_ms = time.ticks_ms()
-        self.password_tries = 0
-        self.locked_until_ms = 0
         self.reversals_owed = 0
         self._job = None
         self._job_ready = asyncio.Event()

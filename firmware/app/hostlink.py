@@ -36,10 +36,8 @@ _POLL_MS = const(20)
 
 
 class HostLink:
-    def __init__(self, app, stream_in=None, stream_out=None):
+    def __init__(self, app):
         self.app = app
-        self.stream_in = stream_in or sys.stdin
-        self.stream_out = stream_out or sys.stdout
 
     def start(self):
         self.app.text.listener = self.send_screen
@@ -48,8 +46,8 @@ class HostLink:
         return asyncio.create_task(self.run())
 
     def send(self, line):
-        self.stream_out.write(line)
-        self.stream_out.write("\n")
+        sys.stdout.write(line)
+        sys.stdout.write("\n")
 
     def send_screen(self, rows):
         self.send("~scr " + "\t".join(rows))
@@ -66,14 +64,14 @@ class HostLink:
         the host always sends whole lines.
         """
         poller = select.poll()
-        poller.register(self.stream_in, select.POLLIN)
+        poller.register(sys.stdin, select.POLLIN)
         while True:
             for _ in poller.ipoll(0):
                 break
             else:
                 await asyncio.sleep_ms(_POLL_MS)
                 continue
-            line = self.stream_in.readline()
+            line = sys.stdin.readline()
             if not line:
                 return  # the host closed its end
             if not isinstance(line, str):

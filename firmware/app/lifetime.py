@@ -39,10 +39,10 @@ FLOWS = {
 
 # phase -> the modules that go when it ends
 _PHASES = {
-    "screens": ("sale", "void", "refund", "history", "settle", "settings", "steps", "flow", "card"),
+    "screens": ("sale", "void", "refund", "history", "settle", "settings", "steps", "flow", "card", "pbkdf2"),
     "keys": ("dukpt",),
     "link": ("link", "messages", "iso8583", "cmac", "hostconn"),
-    "journal": ("journal", "queries"),
+    "journal": ("journal",),
     "send": ("exchange", "transmit", "reversals", "receipt", "sending"),
     "settings": ("prefs",),  # read at boot, written by the settings flow
 }

@@ -6,7 +6,12 @@ class Config:
     merchant_id = "MERCHANT0000001"
     merchant_name = "MICROPOS 演示商户"  # on receipts; its 中文 is in the glyph file (micropos font build)
     currency = 156                  # ISO 4217 numeric: CNY, 2 decimals
-    supervisor_password = "123456"
+    # The supervisor password as a PBKDF2 record (domain/pbkdf2), never the password: this one is the
+    # factory password of design.md's demo, changed at the keypad (FUNC 7 2) and kept by store/prefs.
+    supervisor_password = "2000$6d6963726f706f7320666163746f7279$85e770222db6fa20fb384c156d0b1cc264fc1ffb6cca87d7de4df3c37bffdf9a"  # noqa: E501
+    password_tries = 0              # wrong supervisor passwords in a row, kept across reboots
+    locked = 0                      # 1 while three wrong ones lock the supervisor functions, kept too
+    lock_minutes = 5                # how long: of powered-on time, a reboot starts it again
     acquirer = ("127.0.0.1", 8583)
     language = "en"                 # "en" or "zh"
     utc_offset_min = 480            # local time for screens and receipts: UTC+8

@@ -8,11 +8,9 @@ is anything with ``write``: the board's UART, or the emulator's file.
 """
 from textscreen import gb
 
-_INIT = b"\x1b@"  # ESC @: reset the printer's modes
-_FEED_AND_CUT = b"\x1bd\x04\x1dV\x01"  # ESC d 4: feed 4 lines; GS V 1: partial cut
-_CHINESE = b"\x1c&"  # FS &: Chinese mode on
-_ASCII = b"\x1c."  # FS .: Chinese mode off
-_UNKNOWN = b"\xa1\xf5"  # GB18030 for a hollow square, for a character the glyph file lacks
+# The commands are written where they are sent, as literals (a named one would cost a qstr):
+# ESC @ resets the printer's modes; FS & and FS . turn its Chinese mode on and off; ESC d 4 feeds
+# 4 lines and GS V 1 cuts; A1 F5 is GB18030's hollow square, for a character the glyph file lacks.
 
 
 class EscPos:
@@ -23,7 +21,7 @@ class EscPos:
     def print_receipt(self, lines):
         """Each line's bytes, read from its UTF-8: never character by character (each would be interned)."""
         out = self._file
-        out.write(_INIT)
+        out.write(b"\x1b@")
         for line in lines:
             utf8 = memoryview(line)  # pyright: ignore[reportArgumentType] - MicroPython lends a str's bytes
             count = len(utf8)
@@ -36,7 +34,7 @@ class EscPos:
                     out.write(utf8[start:at])
                 if at == count:
                     break
-                out.write(_CHINESE)
+                out.write(b"\x1c&")
                 while at < count and utf8[at] >= 0x80:
                     b = utf8[at]
                     if b < 0xE0:
@@ -45,7 +43,7 @@ class EscPos:
                     else:
                         code = (b & 0x0F) << 12 | (utf8[at + 1] & 0x3F) << 6 | utf8[at + 2] & 0x3F
                         at += 3
-                    out.write(self._buf if gb(code, self._buf) else _UNKNOWN)
-                out.write(_ASCII)
+                    out.write(self._buf if gb(code, self._buf) else b"\xa1\xf5")
+                out.write(b"\x1c.")
             out.write(b"\n")
-        out.write(_FEED_AND_CUT)
+        out.write(b"\x1bd\x04\x1dV\x01")

@@ -8,7 +8,6 @@ import card
 import clock
 import keys
 import kinds
-import queries
 from money import money
 from screens import Screen, Notice, fit
 
@@ -17,7 +16,7 @@ class History(Screen):
     def __init__(self, app):
         super().__init__(app)
         self.index = 0
-        self.txn = queries.nth(app.journal(), 0)
+        self.txn = app.journal().nth(0)
 
     def rows(self):
         t = self.t
@@ -43,7 +42,7 @@ class History(Screen):
         index = self.index + step
         if index < 0:
             return
-        txn = queries.nth(self.app.journal(), index)
+        txn = self.app.journal().nth(index)
         if txn is not None:
             self.index = index
             self.txn = txn
@@ -58,7 +57,7 @@ class History(Screen):
             reprint(app, self.txn)
         elif key == keys.FUNC and self._refundable():
             import refund
-            refund.start_from(app, self.txn, queries.refundable(app.journal(), self.txn))
+            refund.start_from(app, self.txn, app.journal().refundable(self.txn))
         else:
             super().on_key(key)
 
@@ -77,7 +76,7 @@ def start(app):
 
 def start_reprint(app):
     """FUNC 6: the newest transaction's receipt again (any other one: from history, ENTER)."""
-    txn = queries.nth(app.journal(), 0)
+    txn = app.journal().nth(0)
     if txn is None:
         app.go(History(app))
     else:

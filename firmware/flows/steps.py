@@ -14,9 +14,23 @@ from money import money
 from screens import Screen, Entry, Choice, Notice, fit
 
 _PASSWORD_TRIES = const(3)
-_LOCK_MS = const(300000)  # 5 minutes
 _MAX_PASSWORD = const(8)
 _MAX_AMOUNT_DIGITS = const(12)  # DE 4 is n12
+
+
+def save(app):
+    """Saves the settings (store/prefs) where the board keeps them: False when the flash refused.
+
+    A board without a place for them keeps them in RAM.
+    """
+    path = getattr(app.board, "SETTINGS_FILE", None)
+    if path:
+        import prefs
+        try:
+            prefs.save(app.config, path)
+        except OSError:  # a flash fault: the RAM copy still holds; said where a choice is saved (settings)
+            return False
+    return True
 
 
 def lock_minutes_left(app):
@@ -26,6 +40,8 @@ def lock_minutes_left(app):
     left = time.ticks_diff(app.locked_until_ms, time.ticks_ms())
     if left <= 0:
         app.locked_until_ms = 0
+        app.config.locked = 0
+        save(app)
         return 0
     return (left + 59999) // 60000
 
@@ -37,24 +53,36 @@ def _locked_notice(flow):
 
 
 def password(flow):
-    """Supervisor password, shown as *; three wrong in a row lock it for 5 minutes (journalled)."""
+    """Supervisor password, shown as *: checked against its PBKDF2 record (domain/pbkdf2).
+
+    Three wrong in a row lock refund, void and the password change for
+    ``config.lock_minutes`` (journalled); the count and the lock are kept
+    on flash at once, so no power cycle clears them.
+    """
     app = flow.app
     if lock_minutes_left(app):
         return _locked_notice(flow)
 
     def done(value):
-        if value == app.config.supervisor_password:
-            app.password_tries = 0
+        import pbkdf2
+        config = app.config
+        if pbkdf2.check(value, config.supervisor_password):
+            if config.password_tries:
+                config.password_tries = 0
+                save(app)
             flow.next()
             return None
-        app.password_tries += 1
-        if app.password_tries >= _PASSWORD_TRIES:
-            app.password_tries = 0
-            app.locked_until_ms = time.ticks_add(time.ticks_ms(), _LOCK_MS)
+        config.password_tries += 1
+        if config.password_tries >= _PASSWORD_TRIES:
+            config.password_tries = 0
+            config.locked = 1
+            app.locked_until_ms = time.ticks_add(time.ticks_ms(), config.lock_minutes * 60000)
+            save(app)
             app.journal().note_lockout(_PASSWORD_TRIES)
             app.go(_locked_notice(flow))
             return None
-        entry.note = flow.t("tries_left") % (_PASSWORD_TRIES - app.password_tries)
+        save(app)
+        entry.note = flow.t("tries_left") % (_PASSWORD_TRIES - config.password_tries)
         return "wrong_password"
 
     entry = Entry(app, flow.title, "password", _MAX_PASSWORD, done, style="secret")

@@ -6,7 +6,6 @@ terminal before settlement); its amount is taken from there.
 import flow
 import kinds
 import steps
-import queries
 from screens import Entry
 
 
@@ -14,7 +13,7 @@ def _original(flow_):
     app = flow_.app
 
     def done(rrn):
-        sale = queries.find_sale(app.journal(), rrn)
+        sale = app.journal().find_sale(rrn)
         if sale is None:
             return "orig_missing"
         draft = flow_.draft

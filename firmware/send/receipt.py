@@ -14,20 +14,23 @@ from textscreen import wide
 _WIDTH = const(32)
 
 
-def _pair(label, value):
-    """``label`` and ``value`` on one line, the value flush right (a 中文 character is two columns wide)."""
-    gap = _WIDTH - len(label) - wide(label) - len(value) - wide(value)
-    return label + " " * (gap if gap > 0 else 1) + value
+def _pair(text, value):
+    """``text`` and ``value`` on one line, the value flush right (a 中文 character is two columns wide)."""
+    gap = _WIDTH - len(text) - wide(text) - len(value) - wide(value)
+    return text + " " * (gap if gap > 0 else 1) + value
 
 
-def lines(config, txn, copy_key, reprint=False):
-    """The receipt of journalled ``txn`` (with its outcome) for one copy, in ``config``'s language."""
+def lines(config, txn, key, reprint=False):
+    """The receipt of journalled ``txn`` (with its outcome) for one copy, in ``config``'s language.
+
+    ``key``: the copy's words ("merchant_copy", "customer_copy").
+    """
     language = config.language
 
     def _w(key):
         return words.lookup(language, key)
     t = clock.local(txn.time, config.utc_offset_min)
-    out = [config.merchant_name, _w(copy_key) + (" " + _w("reprint") if reprint else ""), "",
+    out = [config.merchant_name, _w(key) + (" " + _w("reprint") if reprint else ""), "",
            _pair(_w("merchant"), config.merchant_id), _pair(_w("terminal"), config.terminal_id),
            _w(kinds.type_name(txn.type).lower())]
     if txn.type != kinds.SETTLEMENT:
@@ -50,7 +53,7 @@ def lines(config, txn, copy_key, reprint=False):
     if txn.type != kinds.SETTLEMENT:
         out.append(_pair(_w("amount"), currency(txn.currency)[0] + " " + money(txn.amount, txn.currency)))
     out.append(_w("rc_" + txn.response_code) if txn.response_code else _w("status_%d" % txn.status))
-    if copy_key == "merchant_copy" and txn.type in (kinds.REFUND, kinds.VOID):
+    if key == "merchant_copy" and txn.type in (kinds.REFUND, kinds.VOID):
         out.extend(("", _w("sign") + ":", "", "_" * _WIDTH))
     return out
 

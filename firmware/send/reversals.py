@@ -7,7 +7,6 @@ then sent before the next transaction; while one cannot be delivered, no new
 transaction goes out.  This module is loaded only when a reversal is owed.
 """
 import kinds
-import queries
 from transmit import REASON_NO_RESPONSE, Job, send_one
 
 
@@ -67,7 +66,7 @@ def _next(app):
         job = Job(kinds.REVERSAL, original)
         job.reversal_reason = reversal.reason
         if original.type == kinds.VOID:
-            job.original = queries.find_sale(journal, original.orig_rrn)
+            job.original = journal.find_sale(original.orig_rrn)
         return reversal.seq, job
     return None
 

@@ -411,6 +411,34 @@ class Journal:
                 sums[txn.type] = (count + 1, amount + txn.amount)
         return sums
 
+    def nth(self, index):
+        """The index-th transaction, newest first (reversals included), or None."""
+        i = 0
+        for txn in self.history():
+            if i == index:
+                return txn
+            i += 1
+        return None
+
+    def find_sale(self, rrn):
+        """The approved sale with this RRN in the open batch (what a void may cancel), or None."""
+        for txn in self.history():
+            if txn.batch != self._batch:
+                return None
+            if txn.type == SALE and txn.status == APPROVED and txn.rrn == rrn:
+                return txn
+        return None
+
+    def refundable(self, sale):
+        """What is left to refund of ``sale``: its amount less the approved refunds of it in the journal."""
+        left = sale.amount
+        for txn in self.history():
+            if txn.seq <= sale.seq:
+                break
+            if txn.type == REFUND and txn.status == APPROVED and txn.orig_rrn == sale.rrn:
+                left -= txn.amount
+        return left if left > 0 else 0
+
     # --- recovery --------------------------------------------------------------
 
     def _recover(self):

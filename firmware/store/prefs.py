@@ -8,8 +8,10 @@ ones, never neither and never half of each.  Each line is ``name=value``;
 the last is the CRC-32 of the lines before it, in hex, so a file damaged
 in any other way is known as damaged and not believed.
 
-What is kept: the screen language.  Only the names ``save`` writes are
-read back, so a stray line can never set anything else.
+What is kept: the screen language, the supervisor password's PBKDF2
+record (never the password), the wrong tries in a row and whether they
+locked the supervisor functions.  Only the names ``save`` writes are read
+back, so a stray line can never set anything else.
 """
 from binascii import crc32
 
@@ -26,14 +28,17 @@ def load(config, path):
         return False
     for line in text[:end].split("\n"):
         name, _, value = line.partition("=")
-        if name == "language":  # (a tuple of the kept names would cost a name of its own)
-            config.language = value
+        if name == "language" or name == "supervisor_password":
+            setattr(config, name, value)
+        elif name == "password_tries" or name == "locked":
+            setattr(config, name, int(value))
     return True
 
 
 def save(config, path):
     """Writes ``config``'s kept settings to ``path``, replacing what was there in one step."""
-    text = "language=%s\n" % config.language
+    text = "language=%s\nsupervisor_password=%s\npassword_tries=%d\nlocked=%d\n" % (
+        config.language, config.supervisor_password, config.password_tries, config.locked)
     scratch = path + ".new"
     with open(scratch, "w") as f:
         f.write(text)

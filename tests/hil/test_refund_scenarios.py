@@ -353,6 +353,7 @@ def close_open_batch(terminal, acquirer):
     terminal.expect(w("FUNC: menu"))
 
 
+@pytest.mark.emulator_only  # the lock is kept on flash: a board would stay locked for the tests after this one
 def test_three_wrong_passwords_lock_refunds_for_five_minutes(terminal, acquirer):
     terminal.press("FUNC", "3", *"111111", "ENTER")
     assert w("Tries left: 2") in terminal.expect(w("Wrong password"))

@@ -74,3 +74,77 @@ def test_chinese_is_drawn_with_the_glyph_files_bitmaps(terminal):
     assert glyph is not None
     # the title row is drawn light on dark: the glyph's pixels are the dark ones
     assert [[not lit for lit in row[:12]] for row in panel[:12]] == glyph
+
+
+def _change_password(terminal, old, new, again):
+    terminal.press("FUNC", "7", "2")
+    terminal.expect("Supervisor pwd")
+    terminal.press(*old, "ENTER")
+    terminal.expect("New password")
+    terminal.press(*new, "ENTER")
+    terminal.expect("New pwd again")
+    terminal.press(*again, "ENTER")
+
+
+def _password_opens_refund(terminal, password) -> bool:
+    terminal.press("FUNC", "3", *password, "ENTER")
+    screen = terminal.expect(("Swipe card", "Wrong password", "Refunds locked"))
+    terminal.press("CANCEL", "CANCEL")
+    terminal.expect("FUNC: menu")
+    return "Swipe card" in screen
+
+
+def test_two_new_passwords_that_differ_change_nothing(terminal):
+    _change_password(terminal, "123456", "654321", "654322")
+    assert terminal.expect("Not the same: nothing changed")
+    terminal.press("CANCEL")
+    assert _password_opens_refund(terminal, "123456")
+
+
+def test_a_new_password_must_have_six_digits(terminal):
+    terminal.press("FUNC", "7", "2", *"123456", "ENTER")
+    terminal.expect("New password")
+    terminal.press(*"12345", "ENTER")
+    terminal.expect("Too short")
+
+
+def _settings_file(image):
+    """The settings file as the emulator's LittleFS partition holds it (littlefs-python reads the image)."""
+    from littlefs import LittleFS
+
+    from micropos.boards import BLOCK_SIZE, EMULATOR
+
+    data = image.read_bytes()[:EMULATOR.vfs_blocks * BLOCK_SIZE]
+    fs = LittleFS(block_size=BLOCK_SIZE, block_count=EMULATOR.vfs_blocks, mount=False)
+    fs.context.buffer = bytearray(data)
+    fs.mount()
+    with fs.open("settings", "r") as f:
+        return f.read()
+
+
+@pytest.mark.emulator_only
+def test_a_new_password_replaces_the_old_one_is_never_stored_and_outlives_a_reboot(terminal, reboot, tmp_path):
+    _change_password(terminal, "123456", "654321", "654321")
+    terminal.expect("Password changed")
+    terminal.press("CANCEL")
+    terminal = reboot(terminal)
+    assert _password_opens_refund(terminal, "654321")
+    assert not _password_opens_refund(terminal, "123456")
+    stored = _settings_file(tmp_path / "flash.img")
+    assert "654321" not in stored and "123456" not in stored
+    assert "supervisor_password=2000$" in stored, "a PBKDF2 record: rounds, salt, hash"
+
+
+@pytest.mark.emulator_only
+def test_wrong_tries_and_the_lock_survive_reboots(terminal, reboot):
+    assert not _password_opens_refund(terminal, "111111")
+    assert not _password_opens_refund(terminal, "222222")
+    terminal = reboot(terminal)
+    terminal.press("FUNC", "3", *"333333", "ENTER")
+    assert "for 5 min" in terminal.expect("Refunds locked"), "two before the reboot and one after: locked"
+    terminal.press("CANCEL")
+    terminal = reboot(terminal)
+    terminal.press("FUNC", "3")
+    assert "for 5 min" in terminal.expect("Refunds locked"), "a reboot starts the whole lock again"
+    terminal.press("CANCEL", "FUNC", "7", "2")
+    terminal.expect("Refunds locked")  # the password change is a supervisor function too

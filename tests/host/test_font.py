@@ -145,3 +145,4 @@ def test_not_a_pcf_font_is_said_so(tmp_path):
     path.write_bytes(b"not a font")
     with pytest.raises(SetupError, match="is not a PCF font"):
         pcf.read(Path(path))
+

@@ -64,3 +64,49 @@ def test_every_cut_point_of_a_language_change_leaves_one_language_and_a_working_
     with capsys.disabled():
         print(f"\npower-cut sweep, a language change: {len(cases)} cut points ({writes} flash writes, each dropped "
               "and half-applied), every boot in one language, the next choice kept")
+
+
+def _opens_refund(term: Terminal, password: str) -> bool:
+    term.press("FUNC", "3", *password, "ENTER")
+    screen = term.expect(("Swipe card", "Wrong password"))
+    term.press("CANCEL", "CANCEL")
+    term.expect("FUNC: menu")
+    return "Swipe card" in screen
+
+
+CHANGE = ("FUNC", "7", "2", *"123456", "ENTER", *"654321", "ENTER", *"654321", "ENTER")
+
+
+def test_every_cut_point_of_a_password_change_leaves_the_old_or_the_new_password(tmp_path, capsys):
+    before = tmp_path / "before.img"
+    with _boot(before) as term:
+        term.expect("FUNC: menu")
+
+    measured = tmp_path / "measured.img"
+    shutil.copyfile(before, measured)
+    with _boot(measured) as term:
+        start = term.flash_counters()
+        term.press(*CHANGE)
+        term.expect("Password changed")
+        end = term.flash_counters()
+    writes = (end["programs"] + end["erases"]) - (start["programs"] + start["erases"])
+    assert writes >= 2
+
+    cases = [(n, half) for n in range(1, writes + 1) for half in (False, True)]
+    kept = {"old": 0, "new": 0}
+    for n, half in cases:
+        where = f"cut at write {n}{' (half-applied)' if half else ''}"
+        image = tmp_path / f"cut{n}{'h' if half else ''}.img"
+        shutil.copyfile(before, image)
+        term = _boot(image, cut=(n, half))
+        with pytest.raises(LinkError):
+            term.press(*CHANGE)
+            term.expect("the power never came back", 10)
+        term.close()
+        with _boot(image) as term:
+            old, new = _opens_refund(term, "123456"), _opens_refund(term, "654321")
+        assert old != new, f"{where}: old opens {old}, new opens {new}"
+        kept["old" if old else "new"] += 1
+    with capsys.disabled():
+        print(f"\npower-cut sweep, a password change: {len(cases)} cut points ({writes} flash writes, each dropped and "
+              f"half-applied): the old password after {kept['old']}, the new one after {kept['new']}, never neither")
