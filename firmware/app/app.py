@@ -90,21 +90,47 @@ class App:
 
     def handle_key(self, key):
         self._last_key_ms = time.ticks_ms()
-        self.screen.on_key(key)
-        self.render()
+        try:
+            self.screen.on_key(key)
+            self.render()
+        except MemoryError:
+            self.out_of_memory()
 
     def handle_card(self, pan, expiry):
         """A card read: the screen asking for one takes it; elsewhere it is ignored."""
         self._last_key_ms = time.ticks_ms()
-        self.screen.on_card(pan, expiry)
-        self.render()
+        try:
+            self.screen.on_card(pan, expiry)
+            self.render()
+        except MemoryError:
+            self.out_of_memory()
 
     def tick(self):
         idle_ms = time.ticks_diff(time.ticks_ms(), self._last_key_ms)
-        if self.screen.times_out and idle_ms >= self.config.idle_timeout_s * 1000:
-            self.home()
-        self.screen.on_tick()
-        self.render()
+        try:
+            if self.screen.times_out and idle_ms >= self.config.idle_timeout_s * 1000:
+                self.home()
+            self.screen.on_tick()
+            self.render()
+        except MemoryError:
+            self.out_of_memory()
+
+    def out_of_memory(self):
+        """Running out of memory never stops the terminal: the flow in progress is abandoned, with a message.
+
+        Everything a flow loaded goes (``lifetime.idle``), and the cashier is
+        told to try again; a send that ran out is handled by the send itself
+        (``_send``: what it journalled as pending is reversed, as after a power cut).
+        """
+        self.screen = None
+        self.queue.clear()  # keys typed ahead for the abandoned flow must not drive another one
+        lifetime.idle()
+        from screens import Notice  # resident: no memory needed to load it
+        try:
+            self.go(Notice(self, (self.t("title"), "", self.t("no_memory"), self.t("try_again"), "", "", "",
+                                  self.t("any_key"))))
+        except MemoryError:  # not even that: idle, which boot could show
+            self.go(home.Idle(self))
 
     async def run_keys(self):
         """Hands each key to the screen; a busy screen makes keys wait, or drops them (see ``send``)."""
@@ -171,7 +197,7 @@ class App:
         except Exception as exc:  # the terminal must come back to the merchant, whatever broke
             sys.print_exception(exc)
             from transmit import Outcome
-            outcome = Outcome("broken", code=str(exc))
+            outcome = Outcome("no_memory" if isinstance(exc, MemoryError) else "broken", code=str(exc))
             try:  # sent or not, what it left journalled without an outcome is reversed, as after a power cut
                 import reversals
                 reversals.queue_lost(self)

@@ -82,6 +82,9 @@ def screen(app, title_key, outcome):
         return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("no_connect"), done)
     if failure == "host_timeout" or failure == "bad_response":
         return notice(app, title_key, t("not_done"), t("do_not_pay"), "", t(failure), t("reversal_pending"))
+    if failure == "no_memory":  # whether it reached the acquirer is unknown: what was journalled is reversed
+        return notice(app, title_key, t("not_done"), t("do_not_pay"), "", t("no_memory"),
+                      t("reversal_pending") if app.reversals_owed else "")
     if failure is not None:
         return notice(app, title_key, "ERROR", outcome.code[:21])
     code = outcome.code

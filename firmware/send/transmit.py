@@ -38,7 +38,7 @@ class Outcome:
     reversal is owed), "bad_response" (an answer the terminal refuses: a
     reversal is owed), "journal_full" (nothing sent: settle first),
     "reversal_first" (a reversal owed could not be delivered: nothing sent)
-    or "broken" (the send itself failed; ``code`` says how).  Plain strings,
+    "no_memory" (the send ran out of memory) or "broken" (the send itself failed; ``code`` says how).  Plain strings,
     not named constants: on the board every name costs an interned string.
     """
 
