@@ -23,8 +23,11 @@ Exceptions that cross a drop (``JournalFull``) live in ``kinds``, which is
 resident.  Every name a module uses is interned for good when it loads
 (MicroPython's qstrs), so this module keeps its own names few.
 """
+from micropython import const
 import gc
 import sys
+
+_ROOM = const(2048)  # bytes kept free for the wire, see ``drop``
 
 # What the menu's digits start: name -> (module, function), imported on demand.
 FLOWS = {
@@ -45,11 +48,13 @@ _PHASES = {
     "journal": ("journal",),
     "send": ("exchange", "transmit", "reversals", "receipt", "sending"),
     "settings": ("prefs",),  # read at boot, written by the settings flow
+    "wire": (),  # nothing to unload: frees the block held for the message's buffers (see drop)
 }
 
 
 _journal = None  # the open journal, if any
 _resident = ()  # the names boot loaded, once known
+_room = None  # a block held at idle and freed for the wire's turn (see drop)
 
 
 def mark_resident():
@@ -82,8 +87,13 @@ def drop(phase):
     its next use), so an open journal never outlives its module.  ``None``
     is every phase: back at idle.
     """
-    global _journal
+    global _journal, _room
     _journal = None
+    if phase == "wire":
+        # The message is about to be built, the fullest moment of a send, its code loaded: by now
+        # the flow and the journal have left the heap in pieces too small for its larger buffers
+        # (an AES context, a message's slots). The block held since boot is freed for them.
+        _room = None
     if phase is None and not _resident:
         return  # boot has not said what is resident yet
     if phase is None:  # every phase (a loop, not a helper: every name costs, see the module docstring)
@@ -96,6 +106,11 @@ def drop(phase):
         if name in sys.modules and name not in _resident:
             del sys.modules[name]
     gc.collect()
+    if phase is None and _room is None:  # back at idle, the heap is whole again: hold the block for the next send
+        try:
+            _room = bytearray(_ROOM)
+        except MemoryError:  # a heap too small even for that: the send will do without
+            pass
 
 
 def idle():

@@ -27,14 +27,15 @@ async def _exchange(config, network_up, job, key, on_stage):
     messages.fill(request, job, config)
     mac = cmac.Cmac(key)
     length = request.encode(tx, 0, mac)
+    sent = messages.echoed(request)
     got = await conn.exchange(tx, length, on_stage)
-    response = iso8583.Message()
+    response = request  # the answer goes into the request's own buffers: one message in the heap, not two
     try:
         response.decode(tx, got)
         span, mac_at = iso8583.mac_span(tx, got)
     except iso8583.DecodeError as exc:
         raise Rejected(str(exc))
-    if not messages.answers(request, response) or not response.has(39):
+    if not messages.answers(sent, response) or not response.has(39):
         raise Rejected("not the answer to the request, or no DE 39")
     if not mac.verify8(span, memoryview(tx)[mac_at:mac_at + iso8583.MAC_LENGTH]):
         raise Rejected("response MAC does not verify")

@@ -87,12 +87,27 @@ def totals_field(totals):
     return out
 
 
-def answers(request, response):
-    """Whether ``response`` is the answer to ``request``: its MTI, and the same DE 11, 41 and 4."""
-    mti = request.get(0)
+def echoed(request):
+    """What an answer must echo of ``request``: its MTI, DE 11, DE 41 and DE 4 (when it has one), as one bytes.
+
+    Kept apart so that the answer can be decoded into the request's own
+    message: one message's buffers in the heap at the fullest moment, not two.
+    """
+    out = bytes(request.get(0)) + bytes(request.get(11)) + bytes(request.get(41))
+    return out + bytes(request.get(4)) if request.has(4) else out
+
+
+def answers(sent, response):
+    """Whether ``response`` answers the request ``sent`` was taken from (``echoed``): MTI + 10, DE 11, 41 and 4."""
     got = response.get(0)
-    if got is None or got[0] != mti[0] or got[1] != mti[1] or got[2] != mti[2] + 1 or got[3] != mti[3]:
+    if got is None or got[0] != sent[0] or got[1] != sent[1] or got[2] != sent[2] + 1 or got[3] != sent[3]:
         return False
-    if not (response.same(11, request) and response.same(41, request)):
-        return False
-    return response.same(4, request) if request.has(4) else True
+    at = 4
+    for de, size in ((11, 6), (41, 8), (4, 12)):
+        if at == len(sent):
+            return True  # the request carried no DE 4
+        value = response.get(de)
+        if value is None or len(value) != size or bytes(value) != sent[at:at + size]:
+            return False
+        at += size
+    return True

@@ -64,6 +64,7 @@ async def send_one(app, job, seq, on_stage):
     dukpt = None
     lifetime.drop("keys")
     import link
+    lifetime.drop("wire")
     answer = await link.send(app.config, getattr(app.board, "network_up", None), job, key, on_stage)
     link = None
     lifetime.drop("link")
