@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from micropos import paths
+from micropos.terminal import Terminal
+from micropos.transport import EmulatorTransport
 
 MICROPOS = Path(sys.executable).parent / "micropos"
 
@@ -19,3 +21,16 @@ def run_micropos(*args: str, timeout: float = 120, **kw) -> subprocess.Completed
 @pytest.fixture
 def micropos_cli():
     return run_micropos
+
+
+def boot(flash: Path, acquirer: str | None = None, cut: tuple[int, bool] | None = None) -> Terminal:
+    """The emulator on ``flash``, started; ``cut`` = (n, half): the power fails at the n-th flash write."""
+    env = {"MICROPOS_FLASH": str(flash)}
+    if acquirer:
+        env["MICROPOS_ACQUIRER"] = acquirer
+    if cut:
+        env["MICROPOS_CUT_AFTER_WRITES"] = str(cut[0])
+        env["MICROPOS_CUT_HALF"] = "1" if cut[1] else "0"
+    term = Terminal(EmulatorTransport(env=env))
+    term.ready()
+    return term

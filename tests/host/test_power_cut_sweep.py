@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import boot
 
 from micropos.acquirer.ledger import SEED_COLUMNS, Ledger
 from micropos.acquirer.server import start_in_thread
@@ -26,19 +27,8 @@ from micropos.errors import LinkError
 from micropos.journal_format import POWER_CUT_TRACES
 from micropos.log_export import from_flash_file
 from micropos.terminal import Terminal
-from micropos.transport import EmulatorTransport
 
 AMOUNT = "12.34"
-
-
-def _boot(flash: Path, acquirer: str, cut: tuple[int, bool] | None = None) -> Terminal:
-    env = {"MICROPOS_FLASH": str(flash), "MICROPOS_ACQUIRER": acquirer}
-    if cut:
-        env["MICROPOS_CUT_AFTER_WRITES"] = str(cut[0])
-        env["MICROPOS_CUT_HALF"] = "1" if cut[1] else "0"
-    term = Terminal(EmulatorTransport(env=env))
-    term.ready()
-    return term
 
 
 def _refund(term: Terminal, rrn: str, day: date) -> None:
@@ -70,7 +60,7 @@ def test_every_cut_point_of_a_refund_recovers_and_agrees_with_the_ledger(tmp_pat
 
     # The journal as a merchant's terminal has it: refunds already done.
     before_image = tmp_path / "before.img"
-    term = _boot(before_image, address)
+    term = boot(before_image, address)
     for i in range(100, 100 + prior):
         _refund(term, f"610000000{i:03d}", day)
         term.expect("APPROVED", 20)
@@ -82,7 +72,7 @@ def test_every_cut_point_of_a_refund_recovers_and_agrees_with_the_ledger(tmp_pat
     # How many flash writes one more refund makes: the cut points.
     measured = tmp_path / "measured.img"
     shutil.copyfile(before_image, measured)
-    term = _boot(measured, address)
+    term = boot(measured, address)
     start = term.flash_counters()
     _refund(term, "610000000099", day)
     term.expect("APPROVED", 20)
@@ -102,13 +92,13 @@ def test_every_cut_point_of_a_refund_recovers_and_agrees_with_the_ledger(tmp_pat
         rrn = f"610000000{index:03d}"
         image = tmp_path / f"cut{n}{'h' if half else ''}.img"
         shutil.copyfile(before_image, image)
-        term = _boot(image, address, cut=(n, half))
+        term = boot(image, address, cut=(n, half))
         with pytest.raises(LinkError):  # the power fails at write n: the emulator dies mid-refund
             _refund(term, rrn, day)
             term.expect("the power never came back", 20)
         term.close()
 
-        term = _boot(image, address)  # the reboot: a reversal owed goes out first
+        term = boot(image, address)  # the reboot: a reversal owed goes out first
         screen = term.expect("FUNC: menu", 20)
         assert "Reversal pending" not in screen, (n, half, screen)
         term.close()

@@ -9,35 +9,24 @@ new choice must then be saved and kept.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
+from conftest import boot
 
 from micropos.errors import LinkError
 from micropos.terminal import Terminal
-from micropos.transport import EmulatorTransport
 
 IDLE = ("FUNC: menu", "FUNC:菜单")
 
 
-def _boot(flash: Path, cut: tuple[int, bool] | None = None) -> Terminal:
-    env = {"MICROPOS_FLASH": str(flash)}
-    if cut:
-        env["MICROPOS_CUT_AFTER_WRITES"] = str(cut[0])
-        env["MICROPOS_CUT_HALF"] = "1" if cut[1] else "0"
-    term = Terminal(EmulatorTransport(env=env))
-    term.ready()
-    return term
-
-
 def test_every_cut_point_of_a_language_change_leaves_one_language_and_a_working_terminal(tmp_path, capsys):
     before = tmp_path / "before.img"
-    with _boot(before) as term:  # the first boot formats the settings' partition
+    with boot(before) as term:  # the first boot formats the settings' partition
         term.expect("FUNC: menu")
 
     measured = tmp_path / "measured.img"
     shutil.copyfile(before, measured)
-    with _boot(measured) as term:
+    with boot(measured) as term:
         start = term.flash_counters()
         term.press("FUNC", "7", "1", "2")
         term.expect("FUNC:菜单")
@@ -50,16 +39,16 @@ def test_every_cut_point_of_a_language_change_leaves_one_language_and_a_working_
         where = f"cut at write {n}{' (half-applied)' if half else ''}"
         image = tmp_path / f"cut{n}{'h' if half else ''}.img"
         shutil.copyfile(before, image)
-        term = _boot(image, cut=(n, half))
+        term = boot(image, cut=(n, half))
         with pytest.raises(LinkError):  # the power fails at write n: the emulator dies while saving
             term.press("FUNC", "7", "1", "2")
             term.expect("the power never came back", 10)
         term.close()
-        with _boot(image) as term:
+        with boot(image) as term:
             assert term.expect(IDLE)[-1] in IDLE, where
             term.press("FUNC", "7", "1", "2")
             term.expect("FUNC:菜单")
-        with _boot(image) as term:
+        with boot(image) as term:
             assert term.expect(IDLE)[-1] == "FUNC:菜单", f"{where}: the next choice was not kept"
     with capsys.disabled():
         print(f"\npower-cut sweep, a language change: {len(cases)} cut points ({writes} flash writes, each dropped "
@@ -79,12 +68,12 @@ CHANGE = ("FUNC", "7", "2", *"123456", "ENTER", *"654321", "ENTER", *"654321", "
 
 def test_every_cut_point_of_a_password_change_leaves_the_old_or_the_new_password(tmp_path, capsys):
     before = tmp_path / "before.img"
-    with _boot(before) as term:
+    with boot(before) as term:
         term.expect("FUNC: menu")
 
     measured = tmp_path / "measured.img"
     shutil.copyfile(before, measured)
-    with _boot(measured) as term:
+    with boot(measured) as term:
         start = term.flash_counters()
         term.press(*CHANGE)
         term.expect("Password changed")
@@ -98,12 +87,12 @@ def test_every_cut_point_of_a_password_change_leaves_the_old_or_the_new_password
         where = f"cut at write {n}{' (half-applied)' if half else ''}"
         image = tmp_path / f"cut{n}{'h' if half else ''}.img"
         shutil.copyfile(before, image)
-        term = _boot(image, cut=(n, half))
+        term = boot(image, cut=(n, half))
         with pytest.raises(LinkError):
             term.press(*CHANGE)
             term.expect("the power never came back", 10)
         term.close()
-        with _boot(image) as term:
+        with boot(image) as term:
             old, new = _opens_refund(term, "123456"), _opens_refund(term, "654321")
         assert old != new, f"{where}: old opens {old}, new opens {new}"
         kept["old" if old else "new"] += 1
