@@ -8,7 +8,8 @@ Each choice is saved at once and read back at boot.
 """
 import flow
 import steps
-from screens import Choice, Entry, Notice
+from screens import Choice, Entry
+from sending import notice
 
 
 def start(app):
@@ -16,14 +17,9 @@ def start(app):
                                     (2, "password_change", lambda: flow.start(app, "password_change", STEPS, None)))))
 
 
-def _said(app, title_key, *lines):
-    rows = [app.t(title_key), ""]
-    for line in lines:
-        rows.append(app.t(line))
-    while len(rows) < 7:
-        rows.append("")
-    rows.append(app.t("any_key"))
-    app.go(Notice(app, rows))
+def _said(app, title_key, *keys):
+    """A result in words (``keys``), as a send's outcome is shown."""
+    app.go(notice(app, title_key, "", *[app.t(key) for key in keys]))
 
 
 def _languages(app):
