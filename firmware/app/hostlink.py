@@ -74,8 +74,6 @@ class HostLink:
             line = sys.stdin.readline()
             if not line:
                 return  # the host closed its end
-            if not isinstance(line, str):
-                line = line.decode()
             try:
                 await self.handle(line.strip())
             except ValueError as exc:

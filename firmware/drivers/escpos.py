@@ -6,7 +6,7 @@ character as its two GB18030 bytes, read from the glyph file
 (``textscreen.gb``): the board carries no code table of its own.  ``stream``
 is anything with ``write``: the board's UART, or the emulator's file.
 """
-from textscreen import gb
+from textscreen import code_at, gb
 
 # The commands are written where they are sent, as literals (a named one would cost a qstr):
 # ESC @ resets the printer's modes; FS & and FS . turn its Chinese mode on and off; ESC d 4 feeds
@@ -36,14 +36,8 @@ class EscPos:
                     break
                 out.write(b"\x1c&")
                 while at < count and utf8[at] >= 0x80:
-                    b = utf8[at]
-                    if b < 0xE0:
-                        code = (b & 0x1F) << 6 | utf8[at + 1] & 0x3F
-                        at += 2
-                    else:
-                        code = (b & 0x0F) << 12 | (utf8[at + 1] & 0x3F) << 6 | utf8[at + 2] & 0x3F
-                        at += 3
-                    out.write(self._buf if gb(code, self._buf) else b"\xa1\xf5")
+                    out.write(self._buf if gb(code_at(utf8, at), self._buf) else b"\xa1\xf5")
+                    at += 2 if utf8[at] < 0xE0 else 3
                 out.write(b"\x1c.")
             out.write(b"\n")
         out.write(b"\x1bd\x04\x1dV\x01")

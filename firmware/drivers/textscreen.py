@@ -77,6 +77,16 @@ def _find(code):
     return -1
 
 
+def code_at(utf8, at):
+    """The code point of the multi-byte UTF-8 character at ``utf8[at]`` (2 or 3 bytes: every one the
+    glyph file holds is in the Basic Multilingual Plane); it ends at ``at + 2`` if ``utf8[at] < 0xE0``,
+    else at ``at + 3``."""
+    b = utf8[at]
+    if b < 0xE0:
+        return (b & 0x1F) << 6 | utf8[at + 1] & 0x3F
+    return (b & 0x0F) << 12 | (utf8[at + 1] & 0x3F) << 6 | utf8[at + 2] & 0x3F
+
+
 def draw(display, code, at, top, ink):
     """Draws character ``code`` at (at, top), ``ink`` on the other colour; returns its width."""
     i = _find(code)
@@ -233,13 +243,9 @@ class TextScreen:
                     self._narrow(text[i:i + 1], x, y, ink)
                 x += step
                 at += 1
-            elif b < 0xE0:  # two bytes
-                x += glyphs(fb, (b & 0x1F) << 6 | utf8[at + 1] & 0x3F, x, top + (height - _TALL) // 2, ink)
-                at += 2
-            else:  # three (every character of the glyph file is in the Basic Multilingual Plane)
-                code = (b & 0x0F) << 12 | (utf8[at + 1] & 0x3F) << 6 | utf8[at + 2] & 0x3F
-                x += glyphs(fb, code, x, top + (height - _TALL) // 2, ink)
-                at += 3
+            else:
+                x += glyphs(fb, code_at(utf8, at), x, top + (height - _TALL) // 2, ink)
+                at += 2 if b < 0xE0 else 3
         return text
 
     def _narrow(self, text, at, top, ink):
