@@ -17,7 +17,9 @@ rest), MICROPOS_FLASH (the image file, default flash.img in the current folder),
 MICROPOS_ACQUIRER=HOST:PORT (instead of the configured acquirer),
 MICROPOS_JOURNAL_SECTORS=N (a smaller journal partition),
 MICROPOS_CUT_AFTER_WRITES=N (power fails at the N-th program or erase) and
-MICROPOS_CUT_HALF=1 (that write is half applied).
+MICROPOS_CUT_HALF=1 (that write is half applied) and MICROPOS_NO_CLOCK=1 (the
+clock starts at 2000-01-01, as a board's does after power-on, and the first
+send sets it from the acquirer).
 """
 import os
 import time
@@ -41,22 +43,23 @@ def _setting(name, default=None):
 
 # Flash layout, as on the ESP32 board: LittleFS "vfs", then the raw "journal"
 # (MICROPOS_JOURNAL_SECTORS=N gives the journal only N sectors: tests fill it quickly).
-FLASH_IMAGE = os.getenv("MICROPOS_FLASH") or "flash.img"
-flash = FileFlash(FLASH_IMAGE, _setting("MICROPOS_FLASH_BLOCKS"))
-vfs_partition = flash.partition(0, _setting("MICROPOS_VFS_BLOCKS"))
+flash = FileFlash(os.getenv("MICROPOS_FLASH") or "flash.img", _setting("MICROPOS_FLASH_BLOCKS"))
 journal_partition = flash.partition(_setting("MICROPOS_VFS_BLOCKS"), _setting(
     "MICROPOS_JOURNAL_SECTORS", _setting("MICROPOS_FLASH_BLOCKS") - _setting("MICROPOS_VFS_BLOCKS")))
 if _setting("MICROPOS_CUT_AFTER_WRITES", 0):
     flash.cut_after(_setting("MICROPOS_CUT_AFTER_WRITES"), half=os.getenv("MICROPOS_CUT_HALF") == "1")
 
 # The board's LittleFS partition, mounted as MicroPython mounts a board's at boot; the settings live there.
-# (The stubs type a block device as their own class; FlashPartition has its protocol, not its base.)
-import vfs  # noqa: E402 - after the partition it mounts
+# (The stubs type a block device as their own class; FlashPartition has its protocol, not its base.
+# The partition is made where it is used, not kept in a name: every name costs the heap a qstr.)
+import vfs  # noqa: E402 - after the flash it mounts
 try:
-    vfs.mount(vfs.VfsLfs2(vfs_partition), "/flash")  # pyright: ignore[reportArgumentType]
+    vfs.mount(vfs.VfsLfs2(flash.partition(0, _setting("MICROPOS_VFS_BLOCKS"))),  # pyright: ignore[reportArgumentType]
+              "/flash")
 except OSError:  # a new flash image: formatted, as a board's is at its first boot
-    vfs.VfsLfs2.mkfs(vfs_partition)  # pyright: ignore[reportArgumentType]
-    vfs.mount(vfs.VfsLfs2(vfs_partition), "/flash")  # pyright: ignore[reportArgumentType]
+    vfs.VfsLfs2.mkfs(flash.partition(0, _setting("MICROPOS_VFS_BLOCKS")))  # pyright: ignore[reportArgumentType]
+    vfs.mount(vfs.VfsLfs2(flash.partition(0, _setting("MICROPOS_VFS_BLOCKS"))),  # pyright: ignore[reportArgumentType]
+              "/flash")
 SETTINGS_FILE = "/flash/settings"
 
 
@@ -64,6 +67,10 @@ SETTINGS_FILE = "/flash/settings"
 if os.getenv("MICROPOS_ACQUIRER"):
     ACQUIRER = (os.getenv("MICROPOS_ACQUIRER") or "").rsplit(":", 1)
     ACQUIRER = (ACQUIRER[0], int(ACQUIRER[1]))
+
+if os.getenv("MICROPOS_NO_CLOCK") == "1":  # a board after power-on: no time until the acquirer tells it
+    import clock
+    clock.set(946684800)
 
 # Local time is the host's, as the acquirer emulator's "today" is.
 UTC_OFFSET_MIN = int(time.time())
@@ -93,7 +100,7 @@ def make_keypad(queue):
 
 def make_printer():
     """Receipts go to files beside the flash image: the printer's bytes and their text."""
-    return ReceiptFile(FLASH_IMAGE)
+    return ReceiptFile(flash.path)
 
 
 def panel_pixels():

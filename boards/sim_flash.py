@@ -26,13 +26,15 @@ class PowerCut(BaseException):
 class FileFlash:
     """NOR flash held in a file of block_count * block_size bytes, created erased (0xFF) when absent.
 
-    Counts every read, program and erase since it was opened (its partitions' too).  Its private
-    names reuse names the firmware already has (``_read``, ``_write``, ``_buf``...): on the unix
-    port every distinct name costs the heap a qstr for good, and this part exists only there.
+    Counts every read, program and erase since it was opened (its partitions' too), in
+    ``counts``: reads, bytes read, programs, bytes programmed, erases (one list, not five
+    attributes, and private names that reuse names the firmware already has (``_read``,
+    ``_write``, ``_buf``...): on the unix port every distinct name costs the heap a qstr for good,
+    and this part exists only there).
     """
 
     def __init__(self, path, block_count, block_size=4096):
-        self.reads = self.read_bytes = self.programs = self.program_bytes = self.erases = 0
+        self.counts = [0, 0, 0, 0, 0]
         self.path = path
         self.block_count = block_count
         self.block_size = block_size
@@ -90,8 +92,8 @@ class FileFlash:
 
     def _read(self, addr, buf):
         self._check(addr, len(buf))
-        self.reads += 1
-        self.read_bytes += len(buf)
+        self.counts[0] += 1
+        self.counts[1] += len(buf)
         self._file.seek(addr)
         n = self._file.readinto(buf)
         if n != len(buf):
@@ -106,8 +108,8 @@ class FileFlash:
             if not self.half:
                 raise PowerCut("program dropped")
             length = length // 2
-        self.programs += 1
-        self.program_bytes += length
+        self.counts[2] += 1
+        self.counts[3] += length
         done = 0
         scratch = self._buf
         while done < length:
@@ -129,7 +131,7 @@ class FileFlash:
         cut = self._cut_now()
         if cut and not self.half:
             raise PowerCut("erase dropped")
-        self.erases += 1
+        self.counts[4] += 1
         length = self.block_size // 2 if cut else self.block_size
         blank = b"\xff" * _CHUNK
         self._file.seek(block * self.block_size)

@@ -110,10 +110,10 @@ class HostLink:
             self.send("~modules " + " ".join(sorted(sys.modules)))
         elif cmd == "flash":
             f = getattr(self.app.board, "flash", None)
-            if f is None or not hasattr(f, "programs"):
+            if f is None or not hasattr(f, "counts"):
                 raise ValueError("this board does not count flash writes")
             self.send("~flash reads=%d programs=%d program_bytes=%d erases=%d"
-                      % (f.reads, f.programs, f.program_bytes, f.erases))
+                      % (f.counts[0], f.counts[2], f.counts[3], f.counts[4]))
         elif cmd == "screen":
             self.send_screen(self.app.text.rows)
         else:

@@ -22,8 +22,6 @@ import time
 MAX_MESSAGE = const(2048)
 _POLL_MS = const(10)
 
-# These errors mean no connection was ever made, so nothing reached the host.
-_NOT_CONNECTED = (errno.ECONNREFUSED, getattr(errno, "EHOSTUNREACH", -1), getattr(errno, "ENETUNREACH", -1))
 
 
 class ConnectFailed(Exception):
@@ -80,7 +78,9 @@ class HostConnection:
                 await self._write(sock, poller, header, 2, deadline)
                 await self._write(sock, poller, request, length, deadline)
             except OSError as exc:
-                if exc.args and exc.args[0] in _NOT_CONNECTED:
+                # these mean no connection was ever made, so nothing reached the host
+                if exc.args and exc.args[0] in (errno.ECONNREFUSED, getattr(errno, "EHOSTUNREACH", -1),
+                                                getattr(errno, "ENETUNREACH", -1)):
                     raise ConnectFailed(str(exc))
                 # Whether any byte reached the host is unknown: treat it as sent.
                 raise NoResponse(str(exc))

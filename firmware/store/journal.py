@@ -41,8 +41,8 @@ class JournalError(Exception):
     """The journal was used wrongly (an unknown seq, a batch that is not open...)."""
 
 # marks: journal events that are not transactions
-MARK_SETTLED = const(1)  # value = the batch that was closed
-MARK_LOCKOUT = const(2)  # value = wrong password tries that locked refunds
+_MARK_SETTLED = const(1)  # value = the batch that was closed
+_MARK_LOCKOUT = const(2)  # value = wrong password tries that locked refunds
 
 # --- format constants (docs/journal-format.md) -------------------------------
 _MAGIC = b"MPJ\x01"
@@ -321,14 +321,14 @@ class Journal:
         self._check_state()
         if batch != self._batch:
             raise JournalError("batch {} is not the open batch {}".format(batch, self._batch))
-        self._append_mark(MARK_SETTLED, batch)
+        self._append_mark(_MARK_SETTLED, batch)
         self._batch = _next_batch(batch)
         self._victim_known = -1
 
     def note_lockout(self, tries):
         """Journals that refunds were locked after `tries` wrong supervisor passwords."""
         self._check_state()
-        self._append_mark(MARK_LOCKOUT, tries)
+        self._append_mark(_MARK_LOCKOUT, tries)
 
     def pending_without_outcome(self):
         """Transactions journalled as pending that never got an outcome, oldest first (for reversal at boot).
@@ -578,7 +578,7 @@ class Journal:
                 off += size
                 continue
             kind = tag >> 6
-            if kind == _KIND_MARK and win[at + 5] == MARK_SETTLED:
+            if kind == _KIND_MARK and win[at + 5] == _MARK_SETTLED:
                 batch = _next_batch(_u24(win, at + 6))
             self._walk_offset = off
             self._walk_batch = batch

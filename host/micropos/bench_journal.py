@@ -38,7 +38,7 @@ def refund(stan):
 
 # What the flash did since ``before`` (a snapshot of its counters); one partition runs at a time.
 def since(before):
-    now = (flash.reads, flash.read_bytes, flash.programs, flash.program_bytes, flash.erases)
+    now = tuple(flash.counts)  # reads, bytes read, programs, bytes programmed, erases
     return [a - b for a, b in zip(now, before)] if before else now
 
 pending = bytearray(64)

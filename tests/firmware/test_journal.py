@@ -7,6 +7,9 @@ import kinds as K
 from sim_flash import FileFlash, PowerCut
 from fakes import fresh_flash, scratch_path
 
+# FileFlash.counts, in order
+READS, READ_BYTES, PROGRAMS, PROGRAM_BYTES, ERASES = range(5)
+
 _PATH = scratch_path("journal")
 _BLOCK = 4096
 
@@ -77,10 +80,10 @@ def test_a_refund_lifecycle_fits_in_64_bytes():
     dev = _fresh()
     j = J.Journal(dev)
     j.append_pending(_sale())  # opens the first sector
-    before = dev.program_bytes
+    before = dev.counts[PROGRAM_BYTES]
     seq = j.append_pending(_refund())
     j.set_outcome(seq, K.APPROVED, _rrn(seq), "123456", "00")
-    assert dev.program_bytes - before == 64
+    assert dev.counts[PROGRAM_BYTES] - before == 64
 
 
 def test_no_card_and_no_reference():
@@ -335,11 +338,11 @@ def _check_after_reboot(before, acked, j):
 def _count_writes(scenario, sectors):
     dev = _fresh(sectors)
     j = scenario(dev)
-    start = dev.programs + dev.erases
+    start = dev.counts[PROGRAMS] + dev.counts[ERASES]
     acked = []
     _refund_with_cut(j, dev, 1000, False, acked)
     dev.cancel_cut()
-    return dev.programs + dev.erases - start
+    return dev.counts[PROGRAMS] + dev.counts[ERASES] - start
 
 
 def test_power_cut_sweep_over_every_write_of_a_refund():
@@ -411,7 +414,7 @@ def test_recovery_reads_do_not_grow_with_the_record_count():
             dev.close()
             dev = FileFlash(_PATH, sectors)
             j = J.Journal(dev)
-            reads_at.append((records, dev.reads, dev.read_bytes))
+            reads_at.append((records, dev.counts[READS], dev.counts[READ_BYTES]))
     print("recovery reads (records, reads, bytes read):", reads_at)
     bound = sectors + 2 * (_BLOCK // 256) + 2
     for records, reads, _ in reads_at:
@@ -472,7 +475,7 @@ def test_only_settled_records_are_reclaimed():
         if stan % 150 == 0:
             j.mark_settled(j.batch)
             open_batch = []
-    assert dev.erases > sectors  # the ring went round
+    assert dev.counts[ERASES] > sectors  # the ring went round
     _, j = _reboot(sectors)
     history = list(j.history())
     seqs = [t.seq for t in history]

@@ -5,6 +5,9 @@ import vfs
 from sim_flash import FileFlash, PowerCut
 from fakes import fresh_flash, scratch_path
 
+# FileFlash.counts, in order
+READS, READ_BYTES, PROGRAMS, PROGRAM_BYTES, ERASES = range(5)
+
 
 # one file per run, so concurrent runs of this module do not share a flash
 _PATH = scratch_path("sim_flash")
@@ -35,7 +38,7 @@ def test_program_only_clears_bits():
     dev.writeblocks(1, b"\xf0\x0f\xaa", 10)
     dev.writeblocks(1, b"\x3c\xff\x0f", 10)
     assert _read(dev, 1, 9, 5) == b"\xff\x30\x0f\x0a\xff"
-    assert dev.programs == 2 and dev.program_bytes == 6 and dev.erases == 0
+    assert dev.counts[PROGRAMS] == 2 and dev.counts[PROGRAM_BYTES] == 6 and dev.counts[ERASES] == 0
 
 
 def test_erase_sets_one_block_to_ff():
@@ -45,7 +48,7 @@ def test_erase_sets_one_block_to_ff():
     assert dev.ioctl(6, 1) == 0
     assert _read(dev, 1, 0, 8) == b"\xff" * 8
     assert _read(dev, 0, 4090, 6) == b"\x00" * 6
-    assert dev.erases == 1
+    assert dev.counts[ERASES] == 1
 
 
 def test_writeblocks_without_offset_erases_then_programs():
@@ -55,7 +58,7 @@ def test_writeblocks_without_offset_erases_then_programs():
     assert _read(dev, 0, 0, 16) == b"\x12" * 16
     assert _read(dev, 1, 900, 4) == b"\x12" * 4
     assert _read(dev, 1, 904, 4) == b"\xff" * 4
-    assert dev.erases == 2
+    assert dev.counts[ERASES] == 2
 
 
 def test_contents_persist_across_reopen():
@@ -82,10 +85,10 @@ def test_partition_is_a_window_counted_by_its_device():
     part.writeblocks(0, b"\x01\x02", 7)
     part.ioctl(6, 1)
     assert _read(dev, 2, 7, 2) == b"\x01\x02"
-    assert dev.programs == 1 and dev.program_bytes == 2 and dev.erases == 1
-    reads = dev.reads
+    assert dev.counts[PROGRAMS] == 1 and dev.counts[PROGRAM_BYTES] == 2 and dev.counts[ERASES] == 1
+    reads = dev.counts[READS]
     assert _read(part, 0, 7, 2) == b"\x01\x02"
-    assert dev.reads == reads + 1
+    assert dev.counts[READS] == reads + 1
     try:
         part.writeblocks(2, b"x", 0)
     except OSError:
