@@ -14,7 +14,7 @@ Flash layout (4 MB; the table is esp32_devkitc_partitions.csv, written by make f
   0x200000 vfs LittleFS (1792 KB), 0x3C0000 journal raw (256 KB).
 """
 import esp32
-from machine import I2C, Pin, UART
+from machine import I2C, Pin, UART, WDT
 
 import keys
 from keypad import MatrixKeypad
@@ -49,6 +49,11 @@ CARD_BAUD = 9600
 
 JOURNAL_PARTITION = "journal"
 
+# The longest the key loop may stall before the chip resets (see make_keypad): far longer than
+# anything the terminal does between two scans (the journal's recovery at boot, a password check,
+# a flash erase), far shorter than a cashier would wait at a frozen screen.
+WATCHDOG_MS = 30000
+
 # This board's WiFi: the network the acquirer is reached over.
 WIFI_SSID = ""
 WIFI_PASSWORD = ""
@@ -70,7 +75,20 @@ display = SSD1306_I2C(i2c, DISPLAY_I2C_ADDR, 128, 64)
 def make_keypad(queue):
     rows = [Pin(n, Pin.OUT, value=1) for n in KEYPAD_ROW_PINS]
     cols = [Pin(n, Pin.IN, Pin.PULL_UP) for n in KEYPAD_COL_PINS]
-    return MatrixKeypad(rows, cols, KEYMAP, queue)
+    # started here, with the loop that feeds it: a hang anywhere after boot becomes a reboot
+    return MatrixKeypad(rows, cols, KEYMAP, queue, watchdog=WDT(timeout=WATCHDOG_MS))
+
+
+def stretch_watchdog():
+    """After Ctrl-C (a developer at the REPL): nothing feeds the watchdog, and an ESP32's cannot be
+    stopped; asking for a new one with the longest timeout keeps the board from resetting under
+    mpremote where the port reconfigures it (ESP-IDF 5 builds).  Where it cannot, the board resets
+    WATCHDOG_MS after Ctrl-C, into the terminal again.
+    """
+    try:
+        WDT(timeout=0x7FFFFFFF)
+    except (OSError, ValueError) as exc:
+        print("watchdog still running: the board resets in %d s (%s)" % (WATCHDOG_MS // 1000, exc))
 
 
 def make_printer_uart():

@@ -7,6 +7,11 @@ while a row is driven low a pressed key reads 0 on its column.
 Debounce is a per-key counter: a key changes state only after it has read
 the new state on ``stable_scans`` consecutive scans, so contact bounce
 shorter than that never makes an event.  Only presses are queued.
+
+The scan loop is the board's sign of life: given a ``watchdog`` (an
+ESP32's ``machine.WDT``), it feeds it on every scan, so an event loop that
+hangs (a bug, a call that blocks) stops the feeding and the chip resets;
+the journal then recovers as after a power cut.
 """
 from micropython import const
 import asyncio
@@ -16,7 +21,7 @@ _DEFAULT_PERIOD_MS = const(5)
 
 
 class MatrixKeypad:
-    def __init__(self, rows, cols, keymap, queue, stable_scans=_DEFAULT_STABLE_SCANS):
+    def __init__(self, rows, cols, keymap, queue, stable_scans=_DEFAULT_STABLE_SCANS, watchdog=None):
         if len(keymap) != len(rows) * len(cols):
             raise ValueError("keymap needs %d keys" % (len(rows) * len(cols)))
         self._rows = rows
@@ -24,6 +29,7 @@ class MatrixKeypad:
         self._keymap = keymap
         self._queue = queue
         self._stable_scans = stable_scans
+        self._watchdog = watchdog
         n = len(keymap)
         self._pressed = bytearray(n)   # debounced state, 1 = down
         self._counts = bytearray(n)    # consecutive scans that disagreed with it
@@ -51,5 +57,7 @@ class MatrixKeypad:
 
     async def run(self, period_ms=_DEFAULT_PERIOD_MS):
         while True:
+            if self._watchdog is not None:
+                self._watchdog.feed()
             self.scan()
             await asyncio.sleep_ms(period_ms)

@@ -91,3 +91,36 @@ def test_wrong_keymap_size_is_refused():
         assert "16 keys" in str(exc)
     else:
         raise AssertionError("no error")
+
+
+class _Watchdog:
+    def __init__(self):
+        self.fed = 0
+
+    def feed(self):
+        self.fed += 1
+
+
+def test_the_scan_loop_feeds_the_watchdog_and_a_hung_loop_stops_feeding_it():
+    import asyncio
+
+    matrix, queue, _ = _keypad()
+    dog = _Watchdog()
+    keypad = MatrixKeypad(matrix.rows, matrix.cols, KEYMAP, queue, watchdog=dog)
+
+    async def hang_after(ms):
+        await asyncio.sleep_ms(ms)
+        fed = dog.fed
+        for _ in range(20000):  # the event loop blocked: no task runs, so nothing feeds the watchdog
+            pass
+        return fed
+
+    async def main():
+        task = asyncio.create_task(keypad.run(period_ms=2))
+        fed = await hang_after(30)
+        assert dog.fed == fed, "nothing fed it while the loop was blocked"
+        task.cancel()
+        return fed
+
+    fed = asyncio.run(main())
+    assert fed >= 5, "fed on every scan: %d in 30 ms of 2 ms scans" % fed
