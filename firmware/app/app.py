@@ -216,13 +216,13 @@ class App:
 
     async def _recover(self, progress):
         import reversals
-        delivered = await reversals.recover(self, progress.set_stage)
+        why = await reversals.recover(self, progress.set_stage)
         reversals = None
-        if delivered:
+        if why is None:
             self.home()
         else:
             import sending
-            self.go(sending.notice(self, "reversal", self.t("host_unreachable"), self.t("reversal_pending")))
+            self.go(sending.notice(self, "reversal", self.t("reversal_pending"), *sending.stuck(self, why)))
 
     async def run_ticks(self):
         while True:

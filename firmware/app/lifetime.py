@@ -48,6 +48,7 @@ _PHASES = {
     "journal": ("journal",),
     "send": ("exchange", "transmit", "reversals", "receipt", "sending"),
     "settings": ("prefs",),  # read at boot, written by the settings flow
+    "clock": ("settime",),  # the echo test that sets a board's clock, once after power-on
     "wire": (),  # nothing to unload: frees the block held for the message's buffers (see drop)
 }
 

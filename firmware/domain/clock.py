@@ -8,11 +8,26 @@ import time
 
 # seconds from 1970-01-01 to the port's epoch
 _PORT_EPOCH = 946684800 if time.gmtime(0)[0] == 2000 else 0
+_skew = 0  # seconds the port's clock is behind: set from the acquirer when the board had no time
 
 
 def now():
     """Unix seconds, UTC."""
-    return int(time.time()) + _PORT_EPOCH
+    return int(time.time()) + _PORT_EPOCH + _skew
+
+
+def known():
+    """Whether the clock holds the time: a board's starts at its port's epoch after power-on.
+
+    Anything before 2026 (when this firmware was written) is a clock never set.
+    """
+    return now() >= 1767225600
+
+
+def set(unix_seconds):
+    """From now on ``now()`` counts from ``unix_seconds`` (the acquirer's time, see send/settime.py)."""
+    global _skew
+    _skew += unix_seconds - now()
 
 
 def utc(unix_seconds):

@@ -68,6 +68,11 @@ def notice(app, title_key, *lines):
     return Notice(app, rows)
 
 
+def stuck(app, why):
+    """The rows that say why a reversal owed is not delivered (``reversals.deliver``), and what to do."""
+    return (app.t(why), app.t("call_bank") if why == "reversal_refused" else "")
+
+
 def screen(app, title_key, outcome):
     """The screen that shows ``outcome`` of a send started from flow ``title_key``: what happened, what to do."""
     t = app.t
@@ -77,7 +82,10 @@ def screen(app, title_key, outcome):
     if failure == "journal_full":
         return notice(app, title_key, t("journal_full"), t("settle_first"))
     if failure == "reversal_first":
-        return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("reversal_first"), t("host_unreachable"))
+        return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("reversal_first"),
+                      *stuck(app, outcome.code))
+    if failure == "no_clock":  # a board after power-on whose acquirer did not tell it the time
+        return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("no_clock"), t(outcome.code))
     if failure == "no_connect":
         return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("no_connect"), done)
     if failure == "host_timeout" or failure == "bad_response":

@@ -48,7 +48,7 @@ def lock_minutes_left(app):
 
 def _locked_notice(flow):
     t = flow.t
-    return Notice(flow.app, (t(flow.title), "", t("locked"), t("locked_for") % lock_minutes_left(flow.app),
+    return Notice(flow.app, (t(flow.title), "", t("locked") % lock_minutes_left(flow.app), t("locked_noted"),
                              "", "", "", t("any_key")))
 
 

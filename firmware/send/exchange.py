@@ -56,10 +56,18 @@ async def send(app, job, on_stage):
     link for the message, the journal again for the outcome, then the receipt.
     """
     delivered = False
+    if not clock.known():  # a board after power-on: the acquirer tells the time (nothing is sent without it)
+        import settime
+        stuck = await settime.send(app, on_stage)
+        settime = None
+        app.lifetime.drop("clock")
+        if stuck:
+            return Outcome("no_clock", code=stuck)
     if app.reversals_owed:
         import reversals
-        if not await reversals.deliver(app, on_stage):
-            return Outcome("reversal_first")
+        stuck = await reversals.deliver(app, on_stage)
+        if stuck:
+            return Outcome("reversal_first", code=stuck)
         delivered = True
     seq = _journal_pending(app, job)
     if seq is None:

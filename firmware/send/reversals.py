@@ -72,25 +72,34 @@ def _next(app):
 
 
 async def deliver(app, on_stage):
-    """Sends every reversal owed, oldest first; False when one could not be delivered."""
+    """Sends every reversal owed, oldest first: None when all are delivered, else why one was not.
+
+    The reason is the words key the cashier reads: "host_unreachable" (no
+    connection or no answer: it goes again later by itself) or
+    "reversal_refused" (the acquirer answered, but not 00, or with an answer
+    the terminal rejects, a bad MAC say: sending it again will not help, the
+    bank must be called).
+    """
     while app.reversals_owed:
         owed = _next(app)
         if owed is None:
             break
         seq, job = owed
         failure, code, rrn, _, _ = await send_one(app, job, seq, on_stage)
+        if failure == "no_connect" or failure == "host_timeout":
+            return "host_unreachable"
         if failure is not None or code != "00":
-            return False
+            return "reversal_refused"
         journal = app.journal()
         if job.txn.status == kinds.PENDING:
             journal.set_outcome(job.txn.seq, kinds.REVERSED)
         journal.set_outcome(seq, kinds.APPROVED, rrn, "", code)
         app.reversals_owed -= 1
-    return True
+    return None
 
 
 async def recover(app, on_stage):
-    """At boot: reverses what a power cut left without an outcome, before anything else; False when stuck."""
+    """At boot: reverses what a power cut left without an outcome, before anything else; as ``deliver``."""
     if not queue_lost(app):
-        return True
+        return None
     return await deliver(app, on_stage)

@@ -37,7 +37,9 @@ class Outcome:
     "no_connect" (nothing was sent), "host_timeout" (no answer in time: a
     reversal is owed), "bad_response" (an answer the terminal refuses: a
     reversal is owed), "journal_full" (nothing sent: settle first),
-    "reversal_first" (a reversal owed could not be delivered: nothing sent)
+    "reversal_first" (a reversal owed could not be delivered: nothing sent; ``code`` says why, see
+    ``reversals.deliver``)
+    "no_clock" (a board's clock could not be set from the acquirer: nothing sent; ``code`` says why)
     "no_memory" (the send ran out of memory) or "broken" (the send itself failed; ``code`` says how).  Plain strings,
     not named constants: on the board every name costs an interned string.
     """

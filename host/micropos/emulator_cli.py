@@ -41,6 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="cut the power at the N-th flash program or erase; the next run on --flash is the reboot")
     p.add_argument("--cut-half", action="store_true",
                    help="with --cut-after-writes: that write is half applied (a torn program or erase)")
+    p.add_argument("--no-clock", action="store_true",
+                   help="start with no time, as a board after power-on: the first send sets it from the acquirer")
     p.set_defaults(func=run)
     return p
 
@@ -56,6 +58,8 @@ def _emulator_terminal(args: argparse.Namespace, on_screen: Callable[[Screen], N
     if args.cut_after_writes is not None:
         env["MICROPOS_CUT_AFTER_WRITES"] = str(args.cut_after_writes)
         env["MICROPOS_CUT_HALF"] = "1" if args.cut_half else "0"
+    if args.no_clock:
+        env["MICROPOS_NO_CLOCK"] = "1"
     if args.acquirer:
         host, sep, port = args.acquirer.rpartition(":")
         if not (sep and host and port.isdigit() and 0 < int(port) < 65536):

@@ -35,9 +35,12 @@ ZH = {
     "MAC ERROR": "校验错", "Bad answer: reversal pending": "应答无效: 冲正待发送", "Supervisor pwd": "主管密码",
     "Reprinted": "已重打印", "ENTER: settle": "确认:结算", "Sales": "消费", "Batch closed": "结算成功",
     "RECONCILE ERROR": "对账不平", "Wrong password": "密码错误", "Tries left: 2": "还可试2次",
-    "Tries left: 1": "还可试1次", "Refunds locked": "退货已锁定", "for 5 min": "5分钟", "Card no. wrong": "卡号错误",
+    "Tries left: 1": "还可试1次", "Locked 5 min": "已锁定 5 分钟", "3 wrong passwords": "密码错误3次",
+    "Card no. wrong": "卡号错误",
     "Expiry YYMM": "有效期YYMM", "Bad expiry": "有效期错误", "Original RRN": "原参考号", "Any key: idle": "任意键返回",
-    "journal full - settle first": "存储已满 请先结算", "SALE": "消费", "APPROVED ": "成功",
+    "journal full - settle first": "存储已满 请先结算", "Reversal first:": "先发冲正:",
+    "refused by the bank": "被银行拒绝", "call the bank": "请联系银行", "host unreachable": "主机不可达",
+    "nothing sent": "未发送", "SALE": "消费", "APPROVED ": "成功",
 }
 W: dict[str, str] = {}  # the words of the language the current test runs in: W["APPROVED"]
 
@@ -280,6 +283,31 @@ def test_a_response_with_a_bad_mac_or_no_code_is_rejected_and_reversed(terminal,
     assert refunded(acquirer) == 100
 
 
+def test_a_reversal_the_acquirer_keeps_refusing_says_so_not_unreachable(terminal, acquirer):
+    day = seed(acquirer)
+    acquirer.faults.add("badmac,mti=0200,count=1")
+    acquirer.faults.add("badmac,mti=0400,count=2")  # the reversal's answers fail their MAC, twice
+    refund(terminal, day=day, amount="10.00")
+    terminal.press("ENTER")
+    terminal.expect(w("Bad answer: reversal pending"), 20)
+    terminal.press("CANCEL")
+    refund(terminal, day=day, amount="1.00")
+    terminal.press("ENTER")
+    screen = terminal.expect(w("Reversal first:"), 20)
+    assert w("refused by the bank") in screen and w("call the bank") in screen
+    assert w("host unreachable") not in screen
+    assert w("nothing sent") in screen
+    terminal.press("CANCEL")
+    refund(terminal, day=day, amount="1.00")
+    terminal.press("ENTER")
+    terminal.expect(w("Reversal first:"), 20)
+    terminal.press("CANCEL")
+    refund(terminal, day=day, amount="1.00")
+    terminal.press("ENTER")
+    assert w("reversal sent") in terminal.expect(w("APPROVED"), 20), "the fault gone, the reversal goes first"
+    assert refunded(acquirer) == 100
+
+
 def test_a_key_pressed_while_receiving_does_not_hide_the_outcome(terminal, acquirer):
     day = seed(acquirer)
     acquirer.faults.add("delay:2,mti=0200,count=1")
@@ -360,10 +388,10 @@ def test_three_wrong_passwords_lock_refunds_for_five_minutes(terminal, acquirer)
     terminal.press(*"222222", "ENTER")
     terminal.expect(w("Tries left: 1"))
     terminal.press(*"333333", "ENTER")
-    screen = terminal.expect(w("Refunds locked"))
-    assert w("for 5 min") in screen
+    screen = terminal.expect(w("Locked 5 min"))
+    assert w("3 wrong passwords") in screen
     terminal.press("CANCEL", "FUNC", "3")
-    terminal.expect(w("Refunds locked"))  # the right password is not even asked for
+    terminal.expect(w("Locked 5 min"))  # the right password is not even asked for
     assert not acquirer.server.received
 
 

@@ -149,7 +149,7 @@ def test_the_lifetime_tables_name_modules_of_the_right_layers():
         assert modules[module][0] == "flows", name
     phases = _phase_table()
     expected = {"screens": {"flows", "domain"}, "keys": {"protocol"}, "link": {"protocol"}, "journal": {"store"},
-                "send": {"send", "flows"}, "settings": {"store"}}
+                "send": {"send", "flows"}, "settings": {"store"}, "clock": {"send"}}
     for phase, names in phases.items():
         for module in names:
             assert module in modules, f"{phase}: no module {module}"

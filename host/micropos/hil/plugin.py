@@ -164,8 +164,12 @@ class Reboot:
         self._heap = heap
         self._booted: list[Terminal] = []
 
-    def __call__(self, term: Terminal, acquirer: str | None = None, journal_sectors: int | None = None) -> Terminal:
-        """Boots again; ``acquirer`` (HOST:PORT) is known from power-on, as a board's stored setting is."""
+    def __call__(self, term: Terminal, acquirer: str | None = None, journal_sectors: int | None = None, *,
+                 no_clock: bool = False) -> Terminal:
+        """Boots again; ``acquirer`` (HOST:PORT) is known from power-on, as a board's stored setting is.
+
+        ``no_clock``: the board comes up with no time, as a real one does after power-on.
+        """
         from micropos.transport import EmulatorTransport
 
         term.power_cut()
@@ -175,6 +179,8 @@ class Reboot:
             env["MICROPOS_ACQUIRER"] = acquirer
         if journal_sectors:
             env["MICROPOS_JOURNAL_SECTORS"] = str(journal_sectors)
+        if no_clock:
+            env["MICROPOS_NO_CLOCK"] = "1"
         new = Terminal(EmulatorTransport(heap=self._heap, env=env), log_path=log)
         self._booted.append(new)
         new.ready()
