@@ -91,6 +91,8 @@ class App:
     def handle_key(self, key):
         self._last_key_ms = time.ticks_ms()
         try:
+            if self.screen is None:  # out of memory even for its message last time: try that again
+                raise MemoryError
             self.screen.on_key(key)
             self.render()
         except MemoryError:
@@ -100,6 +102,8 @@ class App:
         """A card read: the screen asking for one takes it; elsewhere it is ignored."""
         self._last_key_ms = time.ticks_ms()
         try:
+            if self.screen is None:
+                raise MemoryError
             self.screen.on_card(pan, expiry)
             self.render()
         except MemoryError:
@@ -108,6 +112,8 @@ class App:
     def tick(self):
         idle_ms = time.ticks_diff(time.ticks_ms(), self._last_key_ms)
         try:
+            if self.screen is None:
+                raise MemoryError
             if self.screen.times_out and idle_ms >= self.config.idle_timeout_s * 1000:
                 self.home()
             self.screen.on_tick()
@@ -121,6 +127,8 @@ class App:
         Everything a flow loaded goes (``lifetime.idle``), and the cashier is
         told to try again; a send that ran out is handled by the send itself
         (``_send``: what it journalled as pending is reversed, as after a power cut).
+        When not even the message fits, the screen stays None and the next
+        key or tick tries again: the terminal never stops.
         """
         self.screen = None
         self.queue.clear()  # keys typed ahead for the abandoned flow must not drive another one
@@ -130,7 +138,11 @@ class App:
             self.go(Notice(self, (self.t("title"), "", self.t("no_memory"), self.t("try_again"), "", "", "",
                                   self.t("any_key"))))
         except MemoryError:  # not even that: idle, which boot could show
-            self.go(home.Idle(self))
+            self.screen = None
+            try:
+                self.go(home.Idle(self))
+            except MemoryError:
+                self.screen = None
 
     async def run_keys(self):
         """Hands each key to the screen; a busy screen makes keys wait, or drops them (see ``send``)."""
@@ -168,7 +180,8 @@ class App:
                 await job
             except Exception as exc:  # the worker must outlive a broken job
                 sys.print_exception(exc)
-                self.home()
+                exc = None
+                self.out_of_memory()  # the words for a job that broke too: abandoned, try again
             job = None
 
     def send(self, job, title_key):
@@ -198,11 +211,14 @@ class App:
             sys.print_exception(exc)
             from transmit import Outcome
             outcome = Outcome("no_memory" if isinstance(exc, MemoryError) else "broken", code=str(exc))
+            exc = None
+            lifetime.drop(None)  # what the broken send loaded goes first: room to journal its reversal
             try:  # sent or not, what it left journalled without an outcome is reversed, as after a power cut
                 import reversals
                 reversals.queue_lost(self)
-            except Exception as again:  # out of memory again, say: the next boot queues it instead
+            except Exception as again:  # out of memory again, say: the next send looks again first
                 sys.print_exception(again)
+                self.reversals_owed += 1
         exchange = reversals = None
         import sending
         self.go(sending.screen(self, title, outcome))
@@ -216,9 +232,9 @@ class App:
 
     async def _recover(self, progress):
         import reversals
-        why = await reversals.recover(self, progress.set_stage)
+        why = await reversals.deliver(self, progress.set_stage)  # journals first what the power cut left
         reversals = None
-        if why is None:
+        if why is None or why == "reversal_sent":
             self.home()
         else:
             import sending

@@ -11,6 +11,8 @@ In:   key NAME...        press logical keys (design names: 0-9 ENTER CANCEL ...)
       set NAME VALUE     change a setting for this run (e.g. idle_timeout_s 2)
       sync               answer once every key sent so far has been handled
       heap               report the heap
+      heap FREE          hold the heap until at most FREE bytes are left (tests running out of
+                         memory at a chosen moment); heap 0 lets it all go again
       modules            list the modules loaded (flows load and unload theirs)
       flash              report the flash chip's counters (boards that count)
       screen             send the current screen again
@@ -104,6 +106,15 @@ class HostLink:
                 await asyncio.sleep_ms(5)
             self.send("~ok " + cmd)
         elif cmd == "heap":
+            if len(words) == 2:
+                # held in ``_buf``, a name the firmware already has: every new name costs a qstr for good
+                self._buf = None
+                gc.collect()
+                try:  # a chain of small blocks, not one list: a growing list needs ever larger blocks
+                    while int(words[1]) and gc.mem_free() > int(words[1]):
+                        self._buf = (self._buf, bytearray(256))
+                except MemoryError:  # the rest is in pieces smaller than a block: held as much as could be
+                    pass
             gc.collect()
             self.send("~heap %d %d" % (gc.mem_free(), gc.mem_alloc()))
         elif cmd == "modules":

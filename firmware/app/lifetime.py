@@ -97,15 +97,12 @@ def drop(phase):
         _room = None
     if phase is None and not _resident:
         return  # boot has not said what is resident yet
-    if phase is None:  # every phase (a loop, not a helper: every name costs, see the module docstring)
-        names = ()
-        for more in _PHASES.values():
-            names += more
-    else:
-        names = _PHASES[phase] + _PHASES["journal"]
-    for name in names:
-        if name in sys.modules and name not in _resident:
-            del sys.modules[name]
+    # Allocates nothing until the collection: this also runs when the heap is exhausted (App.out_of_memory).
+    for more in _PHASES:
+        if phase is None or more == phase or more == "journal":
+            for name in _PHASES[more]:
+                if name in sys.modules and name not in _resident:
+                    del sys.modules[name]
     gc.collect()
     if phase is None and _room is None:  # back at idle, the heap is whole again: hold the block for the next send
         try:

@@ -13,7 +13,7 @@ The order is what makes a power cut or a dead network harmless:
 5. the outcome is journalled, then the receipts print.
 No response, or a rejected one, journals a reversal before the cashier is
 told.  At boot, a transaction journalled without an outcome gets its
-reversal journalled and sent (``reversals.recover``).
+reversal journalled and sent (``reversals.deliver``).
 
 The send returns a ``transmit.Outcome``; it never builds a screen (the flow
 that started it draws the outcome).
@@ -65,10 +65,10 @@ async def send(app, job, on_stage):
             return Outcome("no_clock", code=stuck)
     if app.reversals_owed:
         import reversals
-        stuck = await reversals.deliver(app, on_stage)
-        if stuck:
-            return Outcome("reversal_first", code=stuck)
-        delivered = True
+        said = await reversals.deliver(app, on_stage)
+        if said is not None and said != "reversal_sent":
+            return Outcome("reversal_first", code=said)
+        delivered = said is not None
     seq = _journal_pending(app, job)
     if seq is None:
         return Outcome("journal_full")

@@ -72,14 +72,18 @@ def _next(app):
 
 
 async def deliver(app, on_stage):
-    """Sends every reversal owed, oldest first: None when all are delivered, else why one was not.
+    """Sends every reversal owed, oldest first, and says so in a words key.
 
-    The reason is the words key the cashier reads: "host_unreachable" (no
+    "reversal_sent" when one or more went and all are delivered, None when
+    none was owed after all, else why one was not: "host_unreachable" (no
     connection or no answer: it goes again later by itself) or
     "reversal_refused" (the acquirer answered, but not 00, or with an answer
     the terminal rejects, a bad MAC say: sending it again will not help, the
-    bank must be called).
+    bank must be called).  First, each transaction journalled without an
+    outcome (a power cut, or a send that broke) gets its reversal journalled.
     """
+    queue_lost(app)  # what a send that broke left pending without its reversal journalled (app._send)
+    sent = None
     while app.reversals_owed:
         owed = _next(app)
         if owed is None:
@@ -95,11 +99,6 @@ async def deliver(app, on_stage):
             journal.set_outcome(job.txn.seq, kinds.REVERSED)
         journal.set_outcome(seq, kinds.APPROVED, rrn, "", code)
         app.reversals_owed -= 1
-    return None
+        sent = "reversal_sent"
+    return sent
 
-
-async def recover(app, on_stage):
-    """At boot: reverses what a power cut left without an outcome, before anything else; as ``deliver``."""
-    if not queue_lost(app):
-        return None
-    return await deliver(app, on_stage)

@@ -131,6 +131,11 @@ class Terminal:
         free, alloc = self._request("heap", "heap", timeout).split()
         return int(free), int(alloc)
 
+    def hold_heap(self, leave: int, timeout: float = 10.0) -> tuple[int, int]:
+        """Holds the firmware's heap until at most ``leave`` bytes are free (0: lets it all go); (free, allocated)."""
+        free, alloc = self._request(f"heap {leave}", "heap", timeout).split()
+        return int(free), int(alloc)
+
     def modules(self, timeout: float = 5.0) -> list[str]:
         """The modules loaded in the firmware now."""
         return self._request("modules", "modules", timeout).split()
