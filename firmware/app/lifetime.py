@@ -46,7 +46,7 @@ _PHASES = {
     "keys": ("dukpt",),
     "link": ("link", "messages", "iso8583", "cmac", "hostconn"),
     "journal": ("journal",),
-    "send": ("exchange", "transmit", "reversals", "receipt", "sending"),
+    "send": ("exchange", "transmit", "reversals", "settlement", "receipt", "sending"),
     "settings": ("prefs",),  # read at boot, written by the settings flow
     "clock": ("settime",),  # the echo test that sets a board's clock, once after power-on
     "wire": (),  # nothing to unload: frees the block held for the message's buffers (see drop)

@@ -15,6 +15,7 @@ class Config:
     acquirer = ("127.0.0.1", 8583)
     language = "en"                 # "en" or "zh"
     utc_offset_min = 480            # local time for screens and receipts: UTC+8
+    batch_limit = 500               # approved transactions a batch may hold: DE 63 counts them in 3 digits
     idle_timeout_s = 60
     connect_timeout_s = 10
     response_timeout_s = 30

@@ -79,8 +79,8 @@ def screen(app, title_key, outcome):
     failure = outcome.failure
     txn = outcome.txn
     done = t("reversal_sent") if outcome.reversed else ""
-    if failure == "journal_full":
-        return notice(app, title_key, t("journal_full"), t("settle_first"))
+    if failure == "journal_full" or failure == "batch_full":
+        return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t(failure), t("settle_first"))
     if failure == "reversal_first":
         return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("reversal_first"),
                       *stuck(app, outcome.code))
@@ -88,6 +88,8 @@ def screen(app, title_key, outcome):
         return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("no_clock"), t(outcome.code))
     if failure == "no_connect":
         return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("no_connect"), done)
+    if (failure == "host_timeout" or failure == "bad_response") and txn.type == SETTLEMENT:
+        return notice(app, title_key, t("not_done"), "", t(failure), t("settle_pending"))  # no money moves
     if failure == "host_timeout" or failure == "bad_response":
         return notice(app, title_key, t("not_done"), t("do_not_pay"), "", t(failure), t("reversal_pending"))
     if failure == "no_memory":  # whether it reached the acquirer is unknown: what was journalled is reversed
@@ -112,6 +114,8 @@ def screen(app, title_key, outcome):
     lines = [words]
     if txn.type == SETTLEMENT:
         lines.append(t("settled"))
+        if code == "95":  # the acquirer's totals differed: the batch upload closed it
+            lines.append(t("uploaded"))
     lines.append("%s %s" % (t("rrn"), txn.rrn))
     if txn.auth_code:
         lines.append("%s %s" % (t("auth"), txn.auth_code))

@@ -1,31 +1,61 @@
-"""Void (撤销) of a sale of the open batch: password, its RRN, the same card, confirm, send.
+"""Void (撤销) of a sale of the open batch: password, its voucher number, the sale shown, the same card, confirm.
 
-The sale must be in the terminal's journal (a void cancels a sale of this
-terminal before settlement); its amount is taken from there.
+The sale must be an approved sale of this terminal's open batch (a void
+cancels it before settlement), found by its voucher number (its STAN, as
+printed on the receipt); its amount and RRN come from the journal.  Anything
+else is refused in words before anything is sent.
 """
+import card
 import flow
+import keys
 import kinds
 import steps
-from screens import Entry
+from money import money
+from screens import Entry, Screen, fit
 
 
-def _original(flow_):
+def _voucher(flow_):
     app = flow_.app
 
-    def done(rrn):
-        sale = app.journal().find_sale(rrn)
+    def done(number):
+        journal = app.journal()
+        sale = journal.find_sale(int(number))
         if sale is None:
             return "orig_missing"
+        if journal.refundable(sale) < 0:
+            return "voided"
         draft = flow_.draft
         draft.original = sale
-        draft.orig_rrn = rrn
+        draft.orig_rrn = sale.rrn
         draft.amount = sale.amount
         flow_.next()
         return None
-    return Entry(app, flow_.title, "orig_rrn", 12, done, min_len=12)
+    return Entry(app, flow_.title, "voucher", 6, done)
 
 
-STEPS = (steps.password, _original, steps.card_required, steps.confirm, steps.send)
+class _Sale(Screen):
+    """The sale the voucher number found: checked by the cashier before the card is asked for."""
+
+    def __init__(self, flow_):
+        super().__init__(flow_.app)
+        self.flow = flow_
+
+    def rows(self):
+        t = self.t
+        sale = self.flow.draft.original
+        return fit(self.app, [t(self.flow.title), "%s %06d" % (t("voucher"), sale.stan),
+                              "%s %s" % (t("amount"), money(sale.amount, sale.currency)),
+                              card.masked(sale.pan) if sale.pan else t("no_card"), "%s %s" % (t("rrn"), sale.rrn),
+                              "", "", t("enter_ok")], (1, 0))  # in 中文: the voucher number in the title
+
+    def on_key(self, key):
+        if key == keys.ENTER:
+            self.flow.next()
+        else:
+            super().on_key(key)
+
+
+STEPS = (steps.password, _voucher, _Sale, steps.card_required, steps.confirm, steps.send)
 
 
 def start(app):

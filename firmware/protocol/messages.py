@@ -13,14 +13,15 @@ import kinds
 
 def _value(de, job, config):
     txn = job.txn
-    if de == 2:
-        return job.pan
-    if de == 3:
-        return kinds.processing_code(txn.type)
+    upload = job.kind == 7  # kinds.TABLE's UPLOAD: one transaction of a batch the acquirer disputed
+    if de == 2:  # an upload's is the journalled PAN, masked as first 6 + 6 stars + last 4 (ans16)
+        return txn.pan[:6] + "*" * 6 + txn.pan[-4:] if upload and txn.pan else job.pan
+    if de == 3:  # a reversal or an upload repeats its transaction's
+        return kinds.processing_code(job.kind) or kinds.processing_code(txn.type)
     if de == 4:
         return txn.amount
-    if de == 7:
-        t = clock.utc(txn.time)
+    if de == 7:  # the transmission's time: an upload is a new transmission of an old transaction
+        t = clock.utc(clock.now() if upload else txn.time)
         return "%02d%02d%02d%02d%02d" % (t[1], t[2], t[3], t[4], t[5])
     if de == 11:
         return txn.stan
@@ -33,8 +34,8 @@ def _value(de, job, config):
         return kinds.ENTRY_CODES[txn.entry]
     if de == 25:
         return "00"
-    if de == 37:
-        return txn.orig_rrn
+    if de == 37:  # an upload names the transaction by its own RRN; a refund, void or reversal, its original's
+        return txn.rrn if upload else txn.orig_rrn
     if de == 39:
         return "%02d" % job.reversal_reason
     if de == 41:

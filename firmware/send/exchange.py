@@ -25,23 +25,34 @@ from transmit import REASON_NO_RESPONSE, REASON_REJECTED, Outcome, send_one, sta
 
 
 def _journal_pending(app, job):
-    """Write-ahead: journals the job's transaction as pending; its seq, or None when the journal is full."""
+    """Write-ahead: journals the job's transaction as pending: its seq, or the words key of why not.
+
+    A settlement is always possible; anything else is refused when the
+    batch holds ``config.batch_limit`` approved transactions (DE 63 counts
+    them in 3 digits) or the journal holds only unsettled records.
+    """
     journal = app.journal()
     txn = job.txn
-    txn.stan = stan_for(journal.next_seq)
-    txn.time = clock.now()
     if txn.type == kinds.SETTLEMENT:
         job.totals = journal.totals()
+    elif journal.batch_full(app.config.batch_limit):
+        return "batch_full"
+    txn.stan = stan_for(journal.next_seq)
+    txn.time = clock.now()
     try:
         return journal.append_pending(txn)
     except JournalFull:
-        return None
+        return "journal_full"
 
 
-def _journal_outcome(app, txn, seq, code, rrn, auth):
-    """Journals the response's outcome, then closes the journal to leave the receipt the room."""
+def _journal_outcome(app, txn, seq, code, rrn, auth, done=False):
+    """Journals the response's outcome, then closes the journal to leave the receipt the room.
+
+    ``done``: a settlement whose totals the acquirer disputed (95) and whose
+    batch upload closed the batch: approved, its code still saying 95.
+    """
     journal = app.journal()
-    status = kinds.APPROVED if code == "00" else kinds.DECLINED
+    status = kinds.APPROVED if code == "00" or done else kinds.DECLINED
     journal.set_outcome(seq, status, rrn, auth, code)
     txn.status, txn.rrn, txn.auth_code, txn.response_code = status, rrn, auth, code
     if txn.type == kinds.SETTLEMENT and status == kinds.APPROVED:
@@ -70,21 +81,31 @@ async def send(app, job, on_stage):
             return Outcome("reversal_first", code=said)
         delivered = said is not None
     seq = _journal_pending(app, job)
-    if seq is None:
-        return Outcome("journal_full")
+    if isinstance(seq, str):
+        return Outcome(seq)
     txn = job.txn
-    failure, code, rrn, auth, left = await send_one(app, job, seq, on_stage)
+    done = False
+    left = ""
+    if txn.type == kinds.SETTLEMENT:  # with the batch upload after a 95
+        import settlement
+        failure, code, rrn, auth, done = await settlement.send(app, job, seq, on_stage)
+        settlement = None
+    else:
+        failure, code, rrn, auth, left = await send_one(app, job, seq, on_stage)
     job.pan = job.expiry = ""
     if failure == "no_connect":
         app.journal().set_outcome(seq, kinds.FAILED)
         txn.status = kinds.FAILED
+        outcome = Outcome(failure, txn)
+    elif failure is not None and txn.type == kinds.SETTLEMENT:
+        app.reversals_owed += 1  # nothing to undo: the same settlement goes again before anything else
         outcome = Outcome(failure, txn)
     elif failure is not None:
         import reversals
         reversals.owe(app, txn, REASON_NO_RESPONSE if failure == "host_timeout" else REASON_REJECTED)
         outcome = Outcome(failure, txn)
     else:
-        _journal_outcome(app, txn, seq, code, rrn, auth)
+        _journal_outcome(app, txn, seq, code, rrn, auth, done)
         outcome = Outcome(None, txn, code)
         if len(left) == 15 and left[3:].isdigit():
             outcome.left = int(left[3:])

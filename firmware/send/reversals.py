@@ -1,10 +1,13 @@
-"""Reversals: journalled when a request's fate is unknown, sent before anything else.
+"""What is owed before anything else: reversals, and a settlement whose answer was never journalled.
 
 A request that got no acceptable response, or that a power cut left without
 an outcome, may have been applied by the acquirer: it is undone by a
 reversal (0400) that repeats its fields.  The reversal is journalled first,
 then sent before the next transaction; while one cannot be delivered, no new
-transaction goes out.  This module is loaded only when a reversal is owed.
+transaction goes out.  A settlement in the same state is not undone but
+sent again, the same request (``settlement``): the acquirer answers a
+repeat with its first answer, so both sides agree on the batch before a new
+transaction joins one.  This module is loaded only when something is owed.
 """
 import kinds
 from transmit import REASON_NO_RESPONSE, Job, send_one
@@ -41,10 +44,8 @@ def queue_lost(app):
     pending = journal.pending_without_outcome()
     owed = 0
     for txn in pending:
-        if txn.type == kinds.REVERSAL:
+        if txn.type == kinds.REVERSAL or txn.type == kinds.SETTLEMENT:
             owed += 1
-        elif txn.type == kinds.SETTLEMENT:
-            journal.set_outcome(txn.seq, kinds.FAILED)  # nothing to undo: settling again is harmless
         elif not any(_reverses(other, txn) for other in pending):
             journal.append_pending(_reversal_of(txn, REASON_NO_RESPONSE))
             owed += 1
@@ -56,6 +57,10 @@ def _next(app):
     """(reversal seq, the request it reverses) of the oldest reversal owed, or None."""
     journal = app.journal()
     for reversal in journal.pending_without_outcome():
+        if reversal.type == kinds.SETTLEMENT:
+            job = Job(kinds.SETTLEMENT, reversal)
+            job.totals = journal.totals()  # the batch is as it was when it was first sent: the same request
+            return reversal.seq, job
         if reversal.type != kinds.REVERSAL:
             continue
         original = _reversed_request(journal, reversal)
@@ -89,6 +94,20 @@ async def deliver(app, on_stage):
         if owed is None:
             break
         seq, job = owed
+        if job.kind == kinds.SETTLEMENT:
+            import settlement
+            failure, code, rrn, auth, done = await settlement.send(app, job, seq, on_stage)
+            settlement = None
+            if failure == "no_connect" or failure == "host_timeout":
+                return "host_unreachable"
+            if failure is not None:
+                return "reversal_refused"
+            journal = app.journal()  # whatever the answer, the batch is now the same on both sides
+            journal.set_outcome(seq, kinds.APPROVED if code == "00" or done else kinds.DECLINED, rrn, auth, code)
+            if code == "00" or done:
+                journal.mark_settled(job.txn.batch)
+            app.reversals_owed -= 1
+            continue
         failure, code, rrn, _, _ = await send_one(app, job, seq, on_stage)
         if failure == "no_connect" or failure == "host_timeout":
             return "host_unreachable"

@@ -43,6 +43,7 @@ class JournalError(Exception):
 # marks: journal events that are not transactions
 _MARK_SETTLED = const(1)  # value = the batch that was closed
 _MARK_LOCKOUT = const(2)  # value = wrong password tries that locked refunds
+_MARK_RESERVED = const(3)  # seq = the last of value seqs set aside for messages not journalled (a batch upload)
 
 # --- format constants (docs/journal-format.md) -------------------------------
 _MAGIC = b"MPJ\x01"
@@ -257,8 +258,9 @@ class Journal:
     """The journal on one raw partition.  Opening it is the boot-time recovery.
 
     Recovery reads every sector's header (one small read each) and then only
-    the newest sector, plus the sectors back to the oldest unresolved pending
-    (none, in normal operation): its cost does not grow with the record count.
+    the newest two sectors, plus the sectors back to the oldest unresolved
+    pending (none, in normal operation): its cost does not grow with the
+    record count.
     """
 
     def __init__(self, device, first_batch=1):
@@ -324,6 +326,47 @@ class Journal:
         self._append_mark(_MARK_SETTLED, batch)
         self._batch = _next_batch(batch)
         self._victim_known = -1
+
+    def reserve(self, count):
+        """Sets ``count`` seqs aside and returns the first: the KSN counters and STANs of a batch upload.
+
+        The upload's messages are not journalled one by one (a batch of 500
+        would fill sectors), but no KSN may serve two messages, even across
+        a power cut: one mark moves the sequence past them all.
+        """
+        self._check_state()
+        first = self._next_seq
+        encode_mark(self._rec, first + count - 1, _MARK_RESERVED, count)
+        self._write(_MARK_SIZE, 0)
+        self._next_seq = first + count
+        return first
+
+    def batch_full(self, limit):
+        """Whether the open batch holds ``limit`` approved sales, refunds and voids (DE 63 counts them in 3 digits).
+
+        Counting reads the batch back, so it is done only when the batch
+        could be that full: the batch began in the sector before the oldest
+        one opened in it (where its "settled" mark may be), or in the head,
+        and the seqs since that sector opened bound its size.
+        """
+        start = self._first_seq[self._head] if self._head >= 0 else self._next_seq
+        before = -1
+        for sector in self._live_sectors():
+            if self._open_batch[sector] == self._batch:
+                start = self._first_seq[before if before >= 0 else sector]
+                break
+            before = sector
+        if self._next_seq - start < limit:
+            return False
+        count = 0
+        for txn in self.history():
+            if txn.batch != self._batch:
+                break
+            if txn.status == APPROVED and txn.type in (SALE, REFUND, VOID):
+                count += 1
+                if count >= limit:
+                    return True
+        return False
 
     def note_lockout(self, tries):
         """Journals that refunds were locked after `tries` wrong supervisor passwords."""
@@ -421,22 +464,26 @@ class Journal:
         return None
 
     def find_sale(self, rrn):
-        """The approved sale with this RRN in the open batch (what a void may cancel), or None."""
+        """The approved sale of the open batch (what a void may cancel) with this RRN, or this voucher
+        number (its STAN) when ``rrn`` is an int; None when there is none."""
         for txn in self.history():
             if txn.batch != self._batch:
                 return None
-            if txn.type == SALE and txn.status == APPROVED and txn.rrn == rrn:
+            if txn.type == SALE and txn.status == APPROVED and (txn.rrn == rrn or txn.stan == rrn):
                 return txn
         return None
 
     def refundable(self, sale):
-        """What is left to refund of ``sale``: its amount less the approved refunds of it in the journal."""
+        """What is left to refund of ``sale``: its amount less the approved refunds of it; -1 once it is voided."""
         left = sale.amount
         for txn in self.history():
             if txn.seq <= sale.seq:
                 break
-            if txn.type == REFUND and txn.status == APPROVED and txn.orig_rrn == sale.rrn:
-                left -= txn.amount
+            if txn.status == APPROVED and txn.orig_rrn == sale.rrn:
+                if txn.type == VOID:
+                    return -1
+                if txn.type == REFUND:
+                    left -= txn.amount
         return left if left > 0 else 0
 
     # --- recovery --------------------------------------------------------------
@@ -477,10 +524,11 @@ class Journal:
         self._batch = self._open_batch[head]
         start = oldest_open[head]
         order = self._live_sectors()
-        first = len(order) - 1
+        first = len(order) - 2 if len(order) > 1 else 0  # the sector before the head too: see below
         if start:
             while first > 0 and self._first_seq[order[first]] > start:
                 first -= 1
+        settling = closed = 0  # the last settlement's seq; the batch its approval closed
         for i in range(first, len(order)):
             sector = order[i]
             for kind, at, _batch in self._walk(sector):
@@ -488,14 +536,23 @@ class Journal:
                 if kind == _KIND_PENDING:
                     if start and seq >= start or sector == head:
                         self._unresolved.append(seq)
+                    if (_u24(self._win, at + 13) >> 10) & 7 == SETTLEMENT:
+                        settling = seq
                 elif kind == _KIND_OUTCOME:
                     if seq in self._unresolved:
                         self._unresolved.remove(seq)
+                    if seq == settling:
+                        closed = self._walk_batch if self._win[at + 5] == APPROVED else 0
                 if sector == head:
                     if kind != _KIND_OUTCOME:
                         self._next_seq = seq + 1
                     self._batch = self._walk_batch
         self._settle_head_tail()  # the head is the last sector walked
+        if closed == self._batch:
+            # A settlement approved, and the power went before its "batch settled" mark (or while the
+            # mark opened the next sector, hence the sector before the head): the acquirer has closed
+            # the batch, so the journal closes it too, before anything joins it.
+            self.mark_settled(closed)
 
     def _settle_head_tail(self):
         """Decides where the next record goes in the head sector after its walk.

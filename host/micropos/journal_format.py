@@ -30,7 +30,7 @@ MAX_RECORD = 63
 
 TYPE_NAMES = tables.kind_names()
 STATUS_NAMES = tables.status_names()
-MARK_SETTLED, MARK_LOCKOUT = 1, 2
+MARK_SETTLED, MARK_LOCKOUT, MARK_RESERVED = 1, 2, 3
 REFUND_REASONS = {1: "damaged", 2: "not received", 3: "wrong item", 4: "other"}
 REVERSAL_REASONS = {98: "no response", 6: "response rejected"}
 CHARSET = " 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"

@@ -36,10 +36,11 @@ ZH = {
     "Reprinted": "已重打印", "ENTER: settle": "确认:结算", "Sales": "消费", "Batch closed": "结算成功",
     "RECONCILE ERROR": "对账不平", "Wrong password": "密码错误", "Tries left: 2": "还可试2次",
     "Tries left: 1": "还可试1次", "Locked 5 min": "已锁定 5 分钟", "3 wrong passwords": "密码错误3次",
-    "Card no. wrong": "卡号错误",
-    "Expiry YYMM": "有效期YYMM", "Bad expiry": "有效期错误", "Original RRN": "原参考号", "Any key: idle": "任意键返回",
-    "journal full - settle first": "存储已满 请先结算", "Reversal first:": "先发冲正:",
-    "refused by the bank": "被银行拒绝", "call the bank": "请联系银行", "host unreachable": "主机不可达",
+    "Card no. wrong": "卡号错误", "Expiry YYMM": "有效期YYMM", "ENTER:OK": "确认:继续", "Bad expiry": "有效期错误",
+    "Original RRN": "原参考号", "Any key: idle": "任意键返回", "journal full - settle first": "存储已满 请先结算",
+    "Reversal first:": "先发冲正:", "refused by the bank": "被银行拒绝", "Batch uploaded": "批上送完成",
+    "batch full - settle first": "批次已满 请先结算", "Not in this batch": "本批次无此交易",
+    "Already voided": "已撤销", "call the bank": "请联系银行", "host unreachable": "主机不可达",
     "nothing sent": "未发送", "SALE": "消费", "APPROVED ": "成功",
 }
 W: dict[str, str] = {}  # the words of the language the current test runs in: W["APPROVED"]
@@ -189,7 +190,11 @@ def test_refunds_the_acquirer_declines_say_why_in_words(terminal, acquirer, case
 
 def test_a_refund_of_a_voided_sale_is_an_invalid_transaction(terminal, acquirer):
     rrn = sale(terminal, "20.00")
-    terminal.press("FUNC", "2", *PASSWORD, "ENTER", *rrn, "ENTER")
+    voucher = last_request(acquirer)[1]["11"]
+    terminal.press("FUNC", "2", *PASSWORD, "ENTER", *voucher.lstrip("0"), "ENTER")  # typed without its zeros
+    shown = terminal.expect(f"{w('RRN')} {rrn}")
+    assert f"{w('RRN')} {rrn}" in shown and f"{w('Amount')} 20.00" in shown and "621234******1232" in shown
+    terminal.press("ENTER")
     terminal.expect(w("Swipe card"))
     terminal.swipe(SALE_PAN, SALE_EXPIRY)
     assert f"{w('Amount')} 20.00" in terminal.expect(w("ENTER: send"))
@@ -360,16 +365,38 @@ def test_settlement_balanced_closes_the_batch(terminal, acquirer):
     assert f"{w('Sales')} 0 0.00" in terminal.expect(w("ENTER: settle"))
 
 
-def test_settlement_that_does_not_reconcile_keeps_the_batch_open(terminal, acquirer):
+def test_a_settlement_that_does_not_reconcile_uploads_the_batch_which_closes_it(terminal, acquirer):
     close_open_batch(terminal, acquirer)
     rrn = sale(terminal, "10.00")
+    sale(terminal, "3.00")
+    seed(acquirer)
+    refund(terminal, day=date.today() - timedelta(days=11), amount="2.00")
+    terminal.press("ENTER")
+    terminal.expect(w("APPROVED"), 20)
+    terminal.press("CANCEL")
     with Ledger(acquirer.db) as ledger:  # the bank's books now say 10.01 for that sale
         ledger._db.execute("UPDATE txns SET amount = amount + 1 WHERE rrn = ?", (rrn,))
         ledger._db.commit()
-    terminal.press("FUNC", "5", "ENTER")
-    terminal.expect(w("RECONCILE ERROR"), 20)
+    terminal.press("FUNC", "5")
+    batch = next(row for row in terminal.expect(w("ENTER: settle")) if row.split()[-1].isdigit()).split()[-1]
+    terminal.press("ENTER")
+    screen = terminal.expect(w("RECONCILE ERROR"), 30)
+    assert w("Batch closed") in screen and w("Batch uploaded") in screen
+    uploads = [iso8583.decode(m) for m in acquirer.server.received if m[:4] == b"0320"]
+    assert [u["3"] for u in uploads] == ["200000", "000000", "000000", "960000"], "each approved one, then the end"
+    assert {u["11"] for u in uploads[:3]} == {iso8583.decode(m)["11"] for m in acquirer.server.received
+                                             if m[:4] == b"0200"}, "each transaction under its own STAN"
+    assert all(u["2"].startswith("621234******") for u in uploads[:3] if "2" in u), "the PAN masked, as journalled"
+    ksns = [iso8583.decode(m)["53"] for m in acquirer.server.received]
+    assert len(set(ksns)) == len(ksns), "no KSN serves two messages"
+    with Ledger(acquirer.db) as ledger:
+        kept = ledger.uploads("TERM0001", batch)
+        assert sorted(row["amount"] for row in kept) == [200, 300, 1000]
+        closed = ledger.closed_batch("TERM0001", batch)
+        assert closed is not None and closed[1] is False, "closed by the upload, unbalanced"
     terminal.press("CANCEL", "FUNC", "5")
-    assert f"{w('Sales')} 1 10.00" in terminal.expect(w("ENTER: settle"))
+    screen = terminal.expect(w("ENTER: settle"))
+    assert f"{w('Sales')} 0 0.00" in screen and batch not in " ".join(screen), "the terminal's batch moved on too"
 
 
 def close_open_batch(terminal, acquirer):
@@ -411,16 +438,16 @@ def test_a_keyed_card_number_is_luhn_checked_and_cancel_sends_nothing(terminal, 
     assert not acquirer.server.received
 
 
-@pytest.mark.emulator_only
 def _full(screen) -> bool:
     return w("journal full - settle first") in " ".join(screen)
 
 
+@pytest.mark.emulator_only
 def test_a_full_journal_refuses_new_work_until_a_settlement(acquirer, reboot, terminal):
     """With a 2-sector journal, sales fill it; every flow then says so and sends nothing; a settlement clears it."""
     terminal = reboot(terminal, acquirer=f"{acquirer.host}:{acquirer.port}", journal_sectors=2)
     sent = 0
-    first_rrn = ""
+    first_rrn = first_voucher = ""
     for _ in range(200):
         terminal.press("FUNC", "1", "1", "ENTER")
         terminal.expect(w("Swipe card"))
@@ -433,7 +460,8 @@ def test_a_full_journal_refuses_new_work_until_a_settlement(acquirer, reboot, te
         if _full(screen):
             break
         assert w("APPROVED") in " ".join(screen)
-        first_rrn = first_rrn or rrn_on(screen)
+        if not first_rrn:
+            first_rrn, first_voucher = rrn_on(screen), last_request(acquirer)[1]["11"]
         sent += 1
     else:
         pytest.fail("the journal never filled")
@@ -454,7 +482,7 @@ def test_a_full_journal_refuses_new_work_until_a_settlement(acquirer, reboot, te
         terminal.press("CANCEL")
         terminal.expect(w("FUNC: menu"))
 
-    refused("FUNC", "2", *PASSWORD, "ENTER", *first_rrn, "ENTER", card=True)  # void
+    refused("FUNC", "2", *PASSWORD, "ENTER", *first_voucher, "ENTER", "ENTER", card=True)  # void
     today = date.today().strftime("%m%d")
     refused("FUNC", "3", *PASSWORD, "ENTER", "ENTER", *first_rrn, "ENTER", *today, "ENTER", "1", "ENTER", "1",
             "ENTER")  # refund, reference only
@@ -464,3 +492,57 @@ def test_a_full_journal_refuses_new_work_until_a_settlement(acquirer, reboot, te
     terminal.expect(w("Batch closed"), 20)  # a settlement is possible on a full journal; its records may go now
     terminal.press("CANCEL")
     assert sale(terminal, "0.01")
+
+
+def test_a_full_batch_refuses_new_work_until_a_settlement(terminal, acquirer):
+    """A batch holds config.batch_limit approved transactions (500; 3 here): then "batch full - settle first"."""
+    close_open_batch(terminal, acquirer)
+    terminal.set("batch_limit", "3")
+    sale(terminal, "1.00")
+    voucher = last_request(acquirer)[1]["11"]
+    sale(terminal, "2.00")
+    day = seed(acquirer)
+    refund(terminal, day=day, amount="3.00")
+    terminal.press("ENTER")
+    terminal.expect(w("APPROVED"), 20)
+    terminal.press("CANCEL")
+    sent = len(acquirer.server.received)
+    terminal.press("FUNC", "1", "1", "ENTER")
+    terminal.expect(w("Swipe card"))
+    terminal.swipe(SALE_PAN, SALE_EXPIRY)
+    terminal.expect(w("ENTER: send"))
+    terminal.press("ENTER")
+    assert w("nothing sent") in terminal.expect(w("batch full - settle first"), 20)
+    terminal.press("CANCEL", "FUNC", "2", *PASSWORD, "ENTER", *voucher, "ENTER", "ENTER")
+    terminal.expect(w("Swipe card"))
+    terminal.swipe(SALE_PAN, SALE_EXPIRY)
+    terminal.expect(w("ENTER: send"))
+    terminal.press("ENTER")
+    terminal.expect(w("batch full - settle first"), 20)
+    assert len(acquirer.server.received) == sent, "refused before anything was sent"
+    terminal.press("CANCEL", "FUNC", "5", "ENTER")  # a settlement is always possible
+    terminal.expect(w("Batch closed"), 20)
+    _, fields = last_request(acquirer, "0500")
+    assert fields["63"][:18] == "002000000000300001", "2 sales of 3.00, 1 refund"
+    terminal.press("CANCEL")
+    sale(terminal, "4.00")
+
+
+def test_a_void_names_its_sale_by_voucher_number_and_refuses_anything_else(terminal, acquirer):
+    close_open_batch(terminal, acquirer)
+    sale(terminal, "5.00")
+    voucher = last_request(acquirer)[1]["11"]
+    sent = len(acquirer.server.received)
+    terminal.press("FUNC", "2", *PASSWORD, "ENTER", "9", "9", "9", "9", "9", "9", "ENTER")
+    terminal.expect(w("Not in this batch"))
+    terminal.press("CANCEL", "FUNC", "2", *PASSWORD, "ENTER", *voucher, "ENTER", "ENTER")
+    terminal.expect(w("Swipe card"))
+    terminal.swipe(SALE_PAN, SALE_EXPIRY)
+    terminal.expect(w("ENTER: send"))
+    terminal.press("ENTER")
+    terminal.expect(w("APPROVED"), 20)
+    terminal.press("CANCEL", "FUNC", "2", *PASSWORD, "ENTER", *voucher, "ENTER")
+    terminal.expect(w("Already voided"))
+    terminal.press("CANCEL")
+    terminal.expect(w("FUNC: menu"))
+    assert len(acquirer.server.received) == sent + 1, "only the one void was sent"

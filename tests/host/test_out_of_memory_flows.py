@@ -68,8 +68,8 @@ def _approved_sale(term: Terminal, amount: str = "2000") -> str:
 
 
 def _void_to_confirm(term: Terminal) -> None:
-    rrn = _approved_sale(term)
-    term.press("FUNC", "2", *PASSWORD, "ENTER", *rrn, "ENTER")
+    _approved_sale(term)
+    term.press("FUNC", "2", *PASSWORD, "ENTER", "1", "ENTER", "ENTER")  # the first sale: voucher 1
     term.expect("Swipe card")
     term.swipe(PAN, EXPIRY)
     term.expect("ENTER: send")
