@@ -238,7 +238,7 @@ class App:
             self.home()
         else:
             import sending
-            self.go(sending.notice(self, "reversal", self.t("reversal_pending"), *sending.stuck(self, why)))
+            self.go(sending.notice(self, "reversal", self.t("reversal_pending"), *sending.reversal(self, why)))
 
     async def run_ticks(self):
         while True:

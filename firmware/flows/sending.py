@@ -68,9 +68,9 @@ def notice(app, title_key, *lines):
     return Notice(app, rows)
 
 
-def stuck(app, why):
-    """The rows that say why a reversal owed is not delivered (``reversals.deliver``), and what to do."""
-    return (app.t(why), app.t("call_bank") if why == "reversal_refused" else "")
+def reversal(app, key):
+    """The rows that say why a reversal owed is not delivered (``reversals.deliver``'s ``key``), and what to do."""
+    return (app.t(key), app.t("call_bank") if key == "reversal_refused" else "")
 
 
 def screen(app, title_key, outcome):
@@ -83,7 +83,7 @@ def screen(app, title_key, outcome):
         return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t(failure), t("settle_first"))
     if failure == "reversal_first":
         return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("reversal_first"),
-                      *stuck(app, outcome.code))
+                      *reversal(app, outcome.code))
     if failure == "no_clock":  # a board after power-on whose acquirer did not tell it the time
         return notice(app, title_key, t("not_done"), t("nothing_sent"), "", t("no_clock"), t(outcome.code))
     if failure == "no_connect":
@@ -114,7 +114,7 @@ def screen(app, title_key, outcome):
     lines = [words]
     if txn.type == SETTLEMENT:
         lines.append(t("settled"))
-        if code == "95":  # the acquirer's totals differed: the batch upload closed it
+        if code != "00":  # approved all the same: the acquirer's totals differed (95) and the upload closed it
             lines.append(t("uploaded"))
     lines.append("%s %s" % (t("rrn"), txn.rrn))
     if txn.auth_code:

@@ -40,7 +40,6 @@ _DD_USAGE = const(2)
 _DD_ID = const(8)
 _DD_COUNTER = const(12)
 
-_HEX_DIGITS = b"0123456789ABCDEF"
 
 
 class CounterExhaustedError(Exception):
@@ -159,12 +158,13 @@ class Dukpt:
         if out is None:
             out = bytearray(2 * _KSN_LEN)
         key_id = self.initial_key_id
+        digits = b"0123456789ABCDEF"  # a constant of the code, not a module name: each name costs a qstr
         for i in range(_KEY_ID_LEN):
-            out[2 * i] = _HEX_DIGITS[key_id[i] >> 4]
-            out[2 * i + 1] = _HEX_DIGITS[key_id[i] & 0x0F]
+            out[2 * i] = digits[key_id[i] >> 4]
+            out[2 * i + 1] = digits[key_id[i] & 0x0F]
         # The counter's 8 hex digits, most significant nibble first.
         for i in range(2 * _COUNTER_BYTES):
-            out[2 * _KEY_ID_LEN + i] = _HEX_DIGITS[(counter >> (4 * (2 * _COUNTER_BYTES - 1 - i))) & 0x0F]
+            out[2 * _KEY_ID_LEN + i] = digits[(counter >> (4 * (2 * _COUNTER_BYTES - 1 - i))) & 0x0F]
         return out
 
     def _derive_transaction_key(self, counter):

@@ -21,7 +21,6 @@ _N = const(1)  # ASCII digits
 _AN = const(2)  # letters and digits; space too, since approval codes come space-padded
 _ANS = const(3)  # printable ASCII, 0x20..0x7E
 _B = const(4)  # any byte
-_CONTENTS = ("", "N", "AN", "ANS", "B")
 
 MAX_MESSAGE = const(2048)
 MAC_LENGTH = const(8)
@@ -68,7 +67,7 @@ def _parse(line):
     words = line.split(None, 4)
     layout = words[1]
     return (int(words[0]), words[4], _FIXED if layout == "FIXED" else layout.count("L"),
-            int(words[2]), _CONTENTS.index(words[3]))
+            int(words[2]), ("", "N", "AN", "ANS", "B").index(words[3]))
 
 
 # The table folded into per-number lookups once, at import.
@@ -102,7 +101,6 @@ def _fold():
 SLOTS_SIZE, LONGEST = _fold()
 _FIELD_COUNT = len(_FIELDS)
 
-_UNITS = ("", "digits", "characters", "characters", "bytes")
 _ZERO = const(0x30)
 
 
@@ -150,10 +148,9 @@ def _check_content(error, de, buf, start, count):
 
 def _check_length(error, de, count):
     limit = _MAX[de]
-    if count > limit:
-        raise error("%s: %d %s, at most %d" % (_label(de), count, _UNITS[_CONTENT[de]], limit))
-    if _LAYOUT[de] == _FIXED and count != limit:
-        raise error("%s: %d %s, expected %d" % (_label(de), count, _UNITS[_CONTENT[de]], limit))
+    if count > limit or _LAYOUT[de] == _FIXED and count != limit:
+        units = ("", "digits", "characters", "characters", "bytes")[_CONTENT[de]]  # by content (a name costs a qstr)
+        raise error("%s: %d %s, %s %d" % (_label(de), count, units, "at most" if count > limit else "expected", limit))
 
 
 def _put_digits(buf, end, value, width):

@@ -21,7 +21,7 @@ that started it draws the outcome).
 import clock
 import kinds
 from kinds import JournalFull
-from transmit import REASON_NO_RESPONSE, REASON_REJECTED, Outcome, send_one, stan_for
+from transmit import Outcome, send_one, stan_for
 
 
 def _journal_pending(app, job):
@@ -102,7 +102,7 @@ async def send(app, job, on_stage):
         outcome = Outcome(failure, txn)
     elif failure is not None:
         import reversals
-        reversals.owe(app, txn, REASON_NO_RESPONSE if failure == "host_timeout" else REASON_REJECTED)
+        reversals.owe(app, txn, 98 if failure == "host_timeout" else 6)  # DE 39: no response, or response rejected
         outcome = Outcome(failure, txn)
     else:
         _journal_outcome(app, txn, seq, code, rrn, auth, done)

@@ -10,7 +10,7 @@ repeat with its first answer, so both sides agree on the batch before a new
 transaction joins one.  This module is loaded only when something is owed.
 """
 import kinds
-from transmit import REASON_NO_RESPONSE, Job, send_one
+from transmit import Job, send_one
 
 
 def _reversal_of(txn, reason):
@@ -47,7 +47,7 @@ def queue_lost(app):
         if txn.type == kinds.REVERSAL or txn.type == kinds.SETTLEMENT:
             owed += 1
         elif not any(_reverses(other, txn) for other in pending):
-            journal.append_pending(_reversal_of(txn, REASON_NO_RESPONSE))
+            journal.append_pending(_reversal_of(txn, 98))  # DE 39 98: no response
             owed += 1
     app.reversals_owed = owed
     return owed

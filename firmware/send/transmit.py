@@ -9,9 +9,8 @@ from micropython import const
 
 _STAN_MODULUS = const(999999)  # STAN is n6 and never 0
 
-# DE 39 of a reversal: why the request is reversed
-REASON_NO_RESPONSE = const(98)
-REASON_REJECTED = const(6)
+# DE 39 of a reversal: why the request is reversed (98, or 6 when its answer was rejected: exchange, reversals)
+_NO_RESPONSE = const(98)
 
 
 class Job:
@@ -24,7 +23,7 @@ class Job:
         self.pan = ""  # the full PAN, for the request itself only
         self.expiry = ""
         self.original = None  # the sale a void cancels (its batch and STAN go in DE 61)
-        self.reversal_reason = REASON_NO_RESPONSE
+        self.reversal_reason = _NO_RESPONSE
         self.totals = None  # a settlement's: the journal's totals {type: (count, amount)}, for DE 63
 
 

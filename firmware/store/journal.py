@@ -46,7 +46,6 @@ _MARK_LOCKOUT = const(2)  # value = wrong password tries that locked refunds
 _MARK_RESERVED = const(3)  # seq = the last of value seqs set aside for messages not journalled (a batch upload)
 
 # --- format constants (docs/journal-format.md) -------------------------------
-_MAGIC = b"MPJ\x01"
 _HEADER_SIZE = const(32)  # records start here
 _HEADER_CRC_AT = const(20)  # header bytes [0, 20) are covered by the CRC at [20, 24)
 _RETIRED_AT = const(24)  # 0xFF live; programmed to 0x00 before the sector is erased
@@ -66,7 +65,6 @@ _RESERVE = const(256)  # room an ordinary transaction leaves for outcomes, rever
 _BATCH_LIMIT = const(1000000)  # batch numbers are n6: 1..999999, then 1 again
 
 _ZEROS = bytes(_MAX_RECORD)
-_CHARSET = b" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"
 
 
 # --- small codecs, writing into caller's buffers -----------------------------
@@ -108,7 +106,8 @@ def _unpack_text(buf, pos, bit, width):
         byte = pos + (start >> 3)
         shift = start & 7
         pair = (buf[byte] << 8) | (buf[byte + 1] if shift > 2 else 0)
-        out[i] = _CHARSET[(pair >> (10 - shift)) & 0x3F]
+        charset = b" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"  # not a module name: a qstr
+        out[i] = charset[(pair >> (10 - shift)) & 0x3F]
     return out.decode().rstrip()
 
 
@@ -341,8 +340,8 @@ class Journal:
         self._next_seq = first + count
         return first
 
-    def batch_full(self, limit):
-        """Whether the open batch holds ``limit`` approved sales, refunds and voids (DE 63 counts them in 3 digits).
+    def batch_full(self, size):
+        """Whether the open batch holds ``size`` approved sales, refunds and voids (DE 63 counts them in 3 digits).
 
         Counting reads the batch back, so it is done only when the batch
         could be that full: the batch began in the sector before the oldest
@@ -356,7 +355,7 @@ class Journal:
                 start = self._first_seq[before if before >= 0 else sector]
                 break
             before = sector
-        if self._next_seq - start < limit:
+        if self._next_seq - start < size:
             return False
         count = 0
         for txn in self.history():
@@ -364,7 +363,7 @@ class Journal:
                 break
             if txn.status == APPROVED and txn.type in (SALE, REFUND, VOID):
                 count += 1
-                if count >= limit:
+                if count >= size:
                     return True
         return False
 
@@ -503,7 +502,7 @@ class Journal:
         for s in range(self._count):
             self._dev.readblocks(s, hdr, 0)
             self._gen[s] = 0
-            if bytes(hdr[0:4]) != _MAGIC or hdr[_RETIRED_AT] != _ERASED:
+            if bytes(hdr[0:4]) != b"MPJ\x01" or hdr[_RETIRED_AT] != _ERASED:
                 continue
             if _crc32(hdr[:_HEADER_CRC_AT]) & 0xFFFFFFFF != struct.unpack_from("<I", hdr, _HEADER_CRC_AT)[0]:
                 continue
@@ -714,7 +713,7 @@ class Journal:
         hdr = self._win
         for i in range(_HEADER_SIZE):
             hdr[i] = _ERASED
-        hdr[0:4] = _MAGIC
+        hdr[0:4] = b"MPJ\x01"  # the magic
         gen = self._head_gen + 1
         oldest_open = min(self._unresolved) if self._unresolved else 0
         struct.pack_into("<III", hdr, 4, gen, self._next_seq, oldest_open)
