@@ -13,10 +13,14 @@ class ReceiptFile:
         self.path = path + ".receipts.txt"
 
     def print_receipt(self, lines):
-        with open(self._file, "ab") as f:
-            EscPos(f).print_receipt(lines)
-        with open(self.path, "a") as f:
-            for line in lines:
-                f.write(line)
-                f.write("\n")
-            f.write("-" * 32 + "\n")
+        """``lines`` may be a generator (a long list is printed as it is made): read once, written to both."""
+        with open(self._file, "ab") as f, open(self.path, "a") as text:
+            EscPos(f).print_receipt(_write(lines, text))
+            text.write("-" * 32 + "\n")
+
+
+def _write(lines, text):
+    for line in lines:
+        text.write(line)
+        text.write("\n")
+        yield line

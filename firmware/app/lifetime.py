@@ -36,17 +36,18 @@ FLOWS = {
     "refund": ("refund", "start"),
     "history": ("history", "start"),
     "settlement": ("settle", "start"),
-    "reprint": ("history", "start_reprint"),
+    "reprint": ("reprint", "start"),
     "settings": ("settings", "start"),
 }
 
 # phase -> the modules that go when it ends
 _PHASES = {
-    "screens": ("sale", "void", "refund", "history", "settle", "settings", "steps", "flow", "card", "pbkdf2"),
+    "screens": ("sale", "void", "refund", "history", "reprint", "settle", "settings", "steps", "flow", "card",
+                "pbkdf2"),
     "keys": ("dukpt",),
     "link": ("link", "messages", "iso8583", "cmac", "hostconn"),
     "journal": ("journal",),
-    "send": ("exchange", "transmit", "reversals", "settlement", "receipt", "sending"),
+    "send": ("exchange", "transmit", "reversals", "settlement", "receipt", "report", "sending"),
     "settings": ("prefs",),  # read at boot, written by the settings flow
     "clock": ("settime",),  # the echo test that sets a board's clock, once after power-on
     "wire": (),  # nothing to unload: frees the block held for the message's buffers (see drop)

@@ -1,4 +1,5 @@
-"""Settlement (结算): the open batch's totals, ENTER sends them; 00 closes the batch, 95 keeps it open."""
+"""Settlement (结算): the open batch's totals and net, ENTER sends them; 00 closes the batch, and so does the
+batch upload after a 95 (send/settlement.py)."""
 import flow
 import keys
 import kinds
@@ -23,9 +24,18 @@ class Totals(Screen):
 
     def rows(self):
         t = self.t
-        return fit(self.app, [t(self.flow.title), "%s %06d" % (t("batch"), self.batch), self._line("sales", kinds.SALE),
-                              self._line("refunds", kinds.REFUND), self._line("voids", kinds.VOID), "", "",
-                              t("enter_settle")], (1, 0))  # in 中文: the batch in the title
+        totals = self.totals
+        net = totals.get(kinds.SALE, (0, 0))[1] - totals.get(kinds.REFUND, (0, 0))[1]
+        net -= totals.get(kinds.VOID, (0, 0))[1]
+        rows = fit(self.app, [t(self.flow.title), "%s %06d" % (t("batch"), self.batch),
+                              self._line("sales", kinds.SALE), self._line("refunds", kinds.REFUND),
+                              self._line("voids", kinds.VOID),
+                              "%s %s%s" % (t("net"), "-" if net < 0 else "", money(-net if net < 0 else net)), "",
+                              t("enter_settle")], (1, 0), (5, 7))  # in 中文: the batch in the title, the net by ENTER
+        if not self.app.text.fits(rows):  # a net too wide to share a row: its own row, and no title
+            rows[5], rows[7] = rows[7][:rows[7].find(" " + t("enter_settle"))], t("enter_settle")
+            rows[0] = ""
+        return rows
 
     def on_key(self, key):
         if key == keys.ENTER:

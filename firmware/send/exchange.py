@@ -109,7 +109,10 @@ async def send(app, job, on_stage):
         outcome = Outcome(None, txn, code)
         if len(left) == 15 and left[3:].isdigit():
             outcome.left = int(left[3:])
-        if txn.status == kinds.APPROVED:
+        if txn.status == kinds.APPROVED and txn.type == kinds.SETTLEMENT:
+            import report  # the settlement report, the merchant's only
+            outcome.printed = report.settlement(app, txn)
+        elif txn.status == kinds.APPROVED:
             import receipt
             outcome.printed = receipt.print_both(app, txn)
     outcome.reversed = delivered

@@ -48,11 +48,14 @@ def lines(config, txn, key, reprint=False):
         out.append(_pair(_w("orig"), txn.orig_rrn))
     if txn.auth_code:
         out.append(_pair(_w("auth"), txn.auth_code))
-    if txn.reason:
+    if txn.reason and txn.type == kinds.REFUND:  # (a reversal's reason is a protocol code, not the cashier's)
         out.append(_pair(_w("reason"), _w("reason_%d" % txn.reason)))
     if txn.type != kinds.SETTLEMENT:
         out.append(_pair(_w("amount"), currency(txn.currency)[0] + " " + money(txn.amount, txn.currency)))
-    out.append(_w("rc_" + txn.response_code) if txn.response_code else _w("status_%d" % txn.status))
+    words_ = _w("rc_" + txn.response_code)  # a code the table lacks is a decline, shown with its code
+    if words_ == "rc_" + txn.response_code:
+        words_ = _w("rc_other") % txn.response_code
+    out.append(words_ if txn.response_code else _w("status_%d" % txn.status))
     if key == "merchant_copy" and txn.type in (kinds.REFUND, kinds.VOID):
         out.extend(("", _w("sign") + ":", "", "_" * _WIDTH))
     return out
@@ -60,6 +63,8 @@ def lines(config, txn, key, reprint=False):
 
 def print_both(app, txn, reprint=False):
     """Merchant copy, then customer copy, on the board's printer (or the emulator's file).
+
+    A reversal prints the merchant copy only.  (A settlement has its report instead: ``report``.)
 
     False when there is no printer or it failed: the transaction stands
     whatever the paper does, and history can reprint it.
@@ -70,6 +75,8 @@ def print_both(app, txn, reprint=False):
     try:
         for copy_key in ("merchant_copy", "customer_copy"):
             printer.print_receipt(lines(app.config, txn, copy_key, reprint))
+            if txn.type == kinds.REVERSAL:  # the terminal's own message: never a customer's receipt
+                break
     except OSError:
         return False
     return True
