@@ -6,6 +6,7 @@ user can fix; ``main`` prints it as ``micropos: message`` and exits 1.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -60,7 +61,11 @@ def cmd_log(args: argparse.Namespace) -> int:
     from micropos import log_export
 
     image = log_export.from_port(args.port) if args.port else log_export.from_flash_file(Path(args.flash))
-    log_export.write(image, args.format, sys.stdout, sys.stderr)
+    try:
+        log_export.write(image, args.format, sys.stdout, sys.stderr)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped (| head): nothing more to say, and no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush fails quietly too
     return 0
 
 

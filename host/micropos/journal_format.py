@@ -30,6 +30,8 @@ MAX_RECORD = 63
 
 TYPE_NAMES = tables.kind_names()
 STATUS_NAMES = tables.status_names()
+SALE, VOID = (next(n for n, name in TYPE_NAMES.items() if name == wanted) for wanted in ("SALE", "VOID"))
+APPROVED = next(n for n, name in STATUS_NAMES.items() if name == "APPROVED")
 MARK_SETTLED, MARK_LOCKOUT, MARK_RESERVED = 1, 2, 3
 REFUND_REASONS = {1: "damaged", 2: "not received", 3: "wrong item", 4: "other"}
 REVERSAL_REASONS = {98: "no response", 6: "response rejected"}
@@ -103,6 +105,7 @@ class Transaction:
     rrn: str = ""
     auth_code: str = ""
     response_code: str = ""
+    voided: bool = False  # an approved sale whose void was approved too: exported as VOIDED
 
     @property
     def seq(self) -> int:
@@ -115,7 +118,7 @@ class Transaction:
             "seq": str(p.seq),
             "time": iso_time(p.time),
             "type": TYPE_NAMES.get(p.type, str(p.type)),
-            "status": STATUS_NAMES.get(self.status, str(self.status)),
+            "status": "VOIDED" if self.voided else STATUS_NAMES.get(self.status, str(self.status)),
             "amount": decimal_amount(p.amount, p.currency),
             "currency": f"{p.currency:03d}",
             "stan": f"{p.stan:06d}",
@@ -147,6 +150,10 @@ class JournalImage:
             elif isinstance(record, Outcome) and record.seq in by_seq:
                 by_seq[record.seq] = replace(by_seq[record.seq], status=record.status, rrn=record.rrn,
                                              auth_code=record.auth_code, response_code=record.response_code)
+        voided = {t.pending.orig_rrn for t in by_seq.values() if t.pending.type == VOID and t.status == APPROVED}
+        for seq, txn in by_seq.items():
+            if txn.pending.type == SALE and txn.status == APPROVED and txn.rrn in voided:
+                by_seq[seq] = replace(txn, voided=True)
         return sorted(by_seq.values(), key=lambda t: t.seq)
 
     def rows(self) -> list[dict[str, str]]:

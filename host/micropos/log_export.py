@@ -57,13 +57,29 @@ def from_port(port: str) -> JournalImage:
     return read_journal(data, BLOCK_SIZE)
 
 
+NUMBERS = ("seq", "batch")  # JSON numbers; the amount too (a decimal number); codes and identifiers stay text
+
+
+def _typed(row: dict[str, str]) -> dict[str, object]:
+    """A CSV row as JSON has it: seq and batch as integers, the amount as a number (exact in its decimal digits).
+
+    STAN, RRN, currency and codes are identifiers with meaningful leading
+    zeros (000123, 036): they stay strings.
+    """
+    typed: dict[str, object] = dict(row)
+    for name in NUMBERS:
+        typed[name] = int(row[name])
+    typed["amount"] = float(row["amount"]) if "." in row["amount"] else int(row["amount"])
+    return typed
+
+
 def write(image: JournalImage, fmt: str, out: TextIO, err: TextIO) -> int:
     """Writes the rows; reports skipped regions on ``err``; returns the number of rows."""
     for skipped in image.skipped:
         print(f"skipped: {skipped}", file=err)
     if fmt == "json":
-        rows = image.rows()
-        json.dump(rows, out, indent=1)
+        rows = [_typed(row) for row in image.rows()]
+        json.dump(rows, out, indent=1, ensure_ascii=False)
         out.write("\n")
         return len(rows)
     writer = csv.writer(out, lineterminator="\n")

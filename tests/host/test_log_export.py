@@ -48,12 +48,47 @@ def test_csv_has_the_design_columns_and_latest_status(tmp_path, micropos_cli):
     assert sale["time"] == "2025-11-11T10:00:00Z"
 
 
-def test_json_has_the_same_rows(tmp_path, micropos_cli):
+def test_json_has_the_same_rows_with_numbers_as_numbers(tmp_path, micropos_cli):
     image = make_image(tmp_path)
     proc = micropos_cli("log", "export", "--flash", str(image), "--format", "json")
     rows = json.loads(proc.stdout)
     assert list(rows[0]) == COLUMNS.split(",")
-    assert [r["seq"] for r in rows] == ["1", "2"]
+    assert [r["seq"] for r in rows] == [1, 2]
+    assert [r["amount"] for r in rows] == [50.0, 12.34] and rows[0]["batch"] == 1
+    assert rows[1]["stan"] == "000002" and rows[0]["currency"] == "156", "identifiers keep their leading zeros"
+
+
+VOID_AFTER_SALE = """
+v = j.append_pending(K.Txn(type=K.VOID, amount=5000, currency=156, stan=3, time=1762855400,
+                           pan="6212345678901232", entry=K.ENTRY_SWIPE, orig_rrn="531500000001"))
+j.set_outcome(v, K.APPROVED, "531500000009", "A1B2C4", "00")
+"""
+
+
+def test_a_voided_sale_exports_as_voided(tmp_path, micropos_cli, monkeypatch):
+    monkeypatch.setattr(__import__(__name__), "WRITE", WRITE + VOID_AFTER_SALE)
+    image = make_image(tmp_path)
+    proc = micropos_cli("log", "export", "--flash", str(image), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert [(r["type"], r["status"]) for r in rows] == [("SALE", "VOIDED"), ("REFUND", "PENDING"),
+                                                        ("VOID", "APPROVED")]
+
+
+MANY_SALES = """
+for n in range(800):  # far more than a pipe holds (64 KB), so the writer meets the closed end
+    s = j.append_pending(K.Txn(type=K.SALE, amount=100 + n, currency=156, stan=10 + n, time=1762855500 + n,
+                               pan="6212345678901232", entry=K.ENTRY_SWIPE))
+    j.set_outcome(s, K.APPROVED, "5315%08d" % n, "A1B2C3", "00")
+"""
+
+
+def test_a_closed_pipe_ends_the_export_quietly(tmp_path, monkeypatch):
+    monkeypatch.setattr(__import__(__name__), "WRITE", WRITE + MANY_SALES)
+    image = make_image(tmp_path)
+    micropos = Path(paths.ROOT / ".venv" / "bin" / "micropos")
+    proc = subprocess.run(f"{micropos} log export --flash {image} --format json | head -c 10", shell=True,
+                          capture_output=True, text=True, cwd=paths.ROOT, timeout=60)
+    assert proc.stdout.startswith("[") and "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
 
 
 def test_a_damaged_image_reports_what_it_skipped_and_exports_the_rest(tmp_path, micropos_cli):
