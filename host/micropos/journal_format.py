@@ -44,8 +44,10 @@ CSV_COLUMNS = ("seq", "time", "type", "status", "amount", "currency", "stan", "r
 TORN_TAIL = "torn write at the end of the log (the power failed while it was written; never acknowledged)"
 NO_HEADER = "no journal header (free sector, or an erase was interrupted)"
 TORN_HEADER = "sector header checksum mismatch (an erase or header write was interrupted)"
-#: What a power cut leaves behind and the firmware reads past: reported, but not damage.
-POWER_CUT_TRACES = frozenset({TORN_TAIL, NO_HEADER, TORN_HEADER})
+RETIRED = "retired sector (its settled records were being reclaimed)"
+#: What a power cut leaves behind and the firmware reads past: reported, but not damage.  (A retired
+#: sector is one the power cut between retiring and erasing: its records were all of settled batches.)
+POWER_CUT_TRACES = frozenset({TORN_TAIL, NO_HEADER, TORN_HEADER, RETIRED})
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,7 @@ def _header(image: bytes, sector: int, block_size: int) -> tuple[_Header | None,
     if zlib.crc32(raw[:HEADER_CRC_AT]) != struct.unpack_from("<I", raw, HEADER_CRC_AT)[0]:
         return None, TORN_HEADER
     if raw[RETIRED_AT] != ERASED:
-        return None, "retired sector (its settled records were being reclaimed)"
+        return None, RETIRED
     gen, first_seq, oldest_open = struct.unpack_from("<III", raw, 4)
     return _Header(sector, gen, first_seq, oldest_open, int.from_bytes(raw[16:19], "little")), ""
 

@@ -34,3 +34,4 @@ def boot(flash: Path, acquirer: str | None = None, cut: tuple[int, bool] | None 
     term = Terminal(EmulatorTransport(env=env))
     term.ready()
     return term
+

@@ -213,3 +213,16 @@ def acquirer(request: pytest.FixtureRequest, tmp_path: Path, terminal: Terminal)
     terminal.set("acquirer", f"{host}:{running.port}")
     yield running
     running.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The power-cut sweep's count of cut points (tests/host/power_cut.py), every one passed."""
+    lines = [str(value) for report in terminalreporter.stats.get("passed", [])
+             for name, value in getattr(report, "user_properties", ()) if name == "power-cut sweep"]
+    if lines:
+        terminalreporter.section("power-cut sweep")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)
+        total = sum(int(word) for line in lines for word in line.split(": ")[1].split() if word.isdigit())
+        terminalreporter.write_line(f"{total} cut points in all: each recovered, agreed with the ledger, "
+                                    "and a sale and its void were approved after it")
