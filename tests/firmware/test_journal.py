@@ -502,3 +502,50 @@ def test_unresolved_pending_is_found_sectors_later():
 
 def test_zz_remove_the_flash_file():
     os.remove(_PATH)
+
+
+def test_a_batch_of_500_approved_is_full_its_totals_fit_de63_and_a_settlement_empties_it():
+    import messages
+
+    j = J.Journal(_fresh(12))
+    for stan in range(1, 501):
+        seq = j.append_pending(_sale(stan=stan, amount=100000))
+        j.set_outcome(seq, K.APPROVED, _rrn(seq), "123456", "00")
+        if stan == 499:
+            assert not j.batch_full(500)
+        if stan == 100:
+            declined = j.append_pending(_sale(stan=9000))
+            j.set_outcome(declined, K.DECLINED, _rrn(declined), "", "05")  # a decline does not count
+    assert j.batch_full(500)
+    assert not j.batch_full(501)
+    field = messages.totals_field(j.totals())
+    assert field == "500000050000000" + "000000000000000" * 2, field  # 500 sales of 1,000.00 in three digits
+    seq = j.append_pending(K.Txn(type=K.SETTLEMENT, stan=600, time=1762900000))  # always possible
+    j.set_outcome(seq, K.APPROVED, _rrn(seq), "", "00")
+    j.mark_settled(j.batch)
+    assert not j.batch_full(500) and not j.batch_full(1)
+
+
+def test_an_approved_settlement_whose_mark_the_power_cut_is_closed_at_recovery():
+    dev = _fresh(4)
+    j = J.Journal(dev)
+    seq = j.append_pending(_sale(stan=1))
+    j.set_outcome(seq, K.APPROVED, _rrn(seq), "123456", "00")
+    batch = j.batch
+    seq = j.append_pending(K.Txn(type=K.SETTLEMENT, stan=2, time=1762900000))
+    j.set_outcome(seq, K.APPROVED, _rrn(seq), "", "00")  # the power goes before mark_settled
+    again = J.Journal(dev)
+    assert again.batch == batch + 1, "recovery wrote the mark the cut lost"
+    assert J.Journal(dev).batch == batch + 1, "once"
+    declined = again.append_pending(K.Txn(type=K.SETTLEMENT, stan=3, time=1762900100))
+    again.set_outcome(declined, K.DECLINED, _rrn(declined), "", "95")
+    assert J.Journal(dev).batch == batch + 1, "a declined settlement closes nothing"
+
+
+def test_reserved_seqs_are_never_used_again_even_after_a_reboot():
+    dev = _fresh(4)
+    j = J.Journal(dev)
+    j.append_pending(_sale(stan=1))
+    first = j.reserve(10)
+    assert first == 2 and j.next_seq == 12
+    assert J.Journal(dev).next_seq == 12

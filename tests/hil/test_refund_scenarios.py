@@ -443,6 +443,7 @@ def _full(screen) -> bool:
 
 
 @pytest.mark.emulator_only
+@pytest.mark.parametrize("language", ["en"], indirect=True)  # 120 sales to fill it: once is enough
 def test_a_full_journal_refuses_new_work_until_a_settlement(acquirer, reboot, terminal):
     """With a 2-sector journal, sales fill it; every flow then says so and sends nothing; a settlement clears it."""
     terminal = reboot(terminal, acquirer=f"{acquirer.host}:{acquirer.port}", journal_sectors=2)

@@ -52,10 +52,11 @@ def test_make_deploy_then_code_runs_on_the_board(board):
 def test_the_hil_suite_passes_on_the_virtual_board(board):
     subprocess.run(["make", "deploy", f"PORT={board.port}"], cwd=paths.ROOT, check=True,
                    capture_output=True, timeout=180)
-    # The scenarios in English only: the 中文 ones are the same exchanges with other words, run on the
-    # emulator; the settings tests still switch the board's language and back.
-    proc = subprocess.run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "tests/hil", "--port", board.port,
-                           "-k", "not zh"],
+    # The refund scenarios and the idle and menu tests, in English: through a board's REPL every
+    # exchange of the product's hard part.  The 中文 runs (the same exchanges with other words), every
+    # response code's words (tests/hil/test_outcomes.py) and the settings run on the emulator.
+    proc = subprocess.run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "tests/hil/test_refund_scenarios.py",
+                           "tests/hil/test_idle_and_menu.py", "--port", board.port, "-k", "not zh"],
                           cwd=paths.ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:]
     summary = proc.stdout.strip().splitlines()[-1]
