@@ -8,7 +8,6 @@ one with nothing left says so, before any password is asked.
 """
 from micropython import const
 
-import card
 import clock
 import keys
 import kinds
@@ -43,15 +42,16 @@ class History(Screen):
         when = clock.local(txn.time, self.app.config.utc_offset_min)
         what = "%s %s" % (t(kinds.type_name(txn.type).lower()), t("status_%d" % (_VOIDED if self.left < 0 else
                                                                                 txn.status)))
-        rows = ["%s %d/%d" % (t("history"), self.index + 1, self.count), what,
+        where = "%d/%d" % (self.index + 1, self.count)
+        rows = ["%s %s" % (t("history"), where), what,
                 "%s %s" % (t("amount"), money(txn.amount, txn.currency)),
-                "%s %06d" % (t("voucher"), txn.stan),
+                "%s %s" % (t("voucher"), "%06d" % txn.stan),
                 "%s %s" % (t("rrn"), txn.rrn or "-"),
-                card.masked(txn.pan) if txn.pan else t("no_card"),
+                txn.pan or t("no_card"),  # the journal keeps it masked (first 6 and last 4)
                 "%04d-%02d-%02d %02d:%02d" % (when[0], when[1], when[2], when[3], when[4]),
                 t("func_refund") if self.left > 0 else t("up_down")]
         if not self.app.text.fits(rows):  # 中文, five rows: n/N beside the kind, and no key hints
-            rows[0] = "%d/%d %s" % (self.index + 1, self.count, what)
+            rows[0] = "%s %s" % (where, what)
             rows[1] = rows[7] = ""
         return rows
 

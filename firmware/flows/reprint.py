@@ -33,8 +33,8 @@ def _last(app):
 
 
 def _by_voucher(app):
-    def done(number):
-        txn = _find(app, int(number))
+    def done(value):
+        txn = _find(app, int(value))
         if txn is None:
             return "no_voucher"
         reprint(app, txn)

@@ -11,10 +11,10 @@ from screens import Screen, fit
 class Totals(Screen):
     """Totals since the last settlement, as DE 63 will carry them."""
 
-    def __init__(self, flow_):
-        super().__init__(flow_.app)
-        self.flow = flow_
-        journal = flow_.app.journal()
+    def __init__(self, flow):
+        super().__init__(flow.app)
+        self.flow = flow
+        journal = flow.app.journal()
         self.batch = journal.batch
         self.totals = journal.totals()
 
@@ -27,10 +27,10 @@ class Totals(Screen):
         totals = self.totals
         net = totals.get(kinds.SALE, (0, 0))[1] - totals.get(kinds.REFUND, (0, 0))[1]
         net -= totals.get(kinds.VOID, (0, 0))[1]
-        rows = fit(self.app, [t(self.flow.title), "%s %06d" % (t("batch"), self.batch),
+        rows = fit(self.app, [t(self.flow.title), "%s %s" % (t("batch"), "%06d" % self.batch),
                               self._line("sales", kinds.SALE), self._line("refunds", kinds.REFUND),
                               self._line("voids", kinds.VOID),
-                              "%s %s%s" % (t("net"), "-" if net < 0 else "", money(-net if net < 0 else net)), "",
+                              "%s %s" % (t("net"), ("-" if net < 0 else "") + money(-net if net < 0 else net)), "",
                               t("enter_settle")], (1, 0), (5, 7))  # in 中文: the batch in the title, the net by ENTER
         if not self.app.text.fits(rows):  # a net too wide to share a row: its own row, and no title
             rows[5], rows[7] = rows[7][:rows[7].find(" " + t("enter_settle"))], t("enter_settle")

@@ -142,7 +142,7 @@ def _keyed_pan(flow, pan):
     if error:
         return error
     import card
-    flow.app.go(Entry(flow.app, flow.title, "expiry", 4, lambda yymm: _take_card(flow, pan, yymm, kinds.ENTRY_KEYED),
+    flow.app.go(Entry(flow.app, flow.title, "expiry", 4, lambda value: _take_card(flow, pan, value, kinds.ENTRY_KEYED),
                       min_len=4, check=card.expiry_error))
     return None
 
@@ -170,17 +170,17 @@ def orig_rrn(flow):
     return Entry(flow.app, flow.title, "orig_rrn", 12, done, min_len=12)
 
 
-def _date_error(mmdd):
-    month = int(mmdd[:2])
-    day = int(mmdd[2:])
+def _date_error(value):  # MMDD (parameters are named as elsewhere: each new name costs a qstr)
+    month = int(value[:2])
+    day = int(value[2:])
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return "bad_date"
     return None
 
 
 def orig_date(flow):
-    def done(mmdd):
-        flow.draft.orig_date = int(mmdd)
+    def done(value):
+        flow.draft.orig_date = int(value)
         flow.next()
     return Entry(flow.app, flow.title, "orig_date", 4, done, min_len=4, check=_date_error)
 
@@ -205,10 +205,11 @@ def amount(flow, then=None):
 
 
 def reason(flow):
-    def pick(code):
+    def done(code):
         flow.draft.reason = code
         flow.next()
-    return Choice(flow.app, "reason", [(code, "reason_%d" % code, lambda c=code: pick(c)) for code in (1, 2, 3, 4)])
+    return Choice(flow.app, "reason",
+                  [(code, "reason_%d" % code, lambda code=code: done(code)) for code in (1, 2, 3, 4)])
 
 
 class Confirm(Screen):

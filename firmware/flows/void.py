@@ -5,7 +5,6 @@ cancels it before settlement), found by its voucher number (its STAN, as
 printed on the receipt); its amount and RRN come from the journal.  Anything
 else is refused in words before anything is sent.
 """
-import card
 import flow
 import keys
 import kinds
@@ -14,38 +13,38 @@ from money import money
 from screens import Entry, Screen, fit
 
 
-def _voucher(flow_):
-    app = flow_.app
+def _voucher(flow):  # (the module flow is not used here: its name is interned already)
+    app = flow.app
 
-    def done(number):
+    def done(value):
         journal = app.journal()
-        sale = journal.find_sale(int(number))
+        sale = journal.find_sale(int(value))
         if sale is None:
             return "orig_missing"
         if journal.refundable(sale) < 0:
             return "voided"
-        draft = flow_.draft
+        draft = flow.draft
         draft.original = sale
         draft.orig_rrn = sale.rrn
         draft.amount = sale.amount
-        flow_.next()
+        flow.next()
         return None
-    return Entry(app, flow_.title, "voucher", 6, done)
+    return Entry(app, flow.title, "voucher", 6, done)
 
 
 class _Sale(Screen):
     """The sale the voucher number found: checked by the cashier before the card is asked for."""
 
-    def __init__(self, flow_):
-        super().__init__(flow_.app)
-        self.flow = flow_
+    def __init__(self, flow):
+        super().__init__(flow.app)
+        self.flow = flow
 
     def rows(self):
         t = self.t
         sale = self.flow.draft.original
-        return fit(self.app, [t(self.flow.title), "%s %06d" % (t("voucher"), sale.stan),
+        return fit(self.app, [t(self.flow.title), "%s %s" % (t("voucher"), "%06d" % sale.stan),
                               "%s %s" % (t("amount"), money(sale.amount, sale.currency)),
-                              card.masked(sale.pan) if sale.pan else t("no_card"), "%s %s" % (t("rrn"), sale.rrn),
+                              sale.pan or t("no_card"), "%s %s" % (t("rrn"), sale.rrn),
                               "", "", t("enter_ok")], (1, 0))  # in 中文: the voucher number in the title
 
     def on_key(self, key):

@@ -14,13 +14,10 @@ import words
 from money import currency, money
 from receipt import _pair
 
-_KINDS = (kinds.SALE, kinds.REFUND, kinds.VOID)
-
-
-def _head(config, title, reprint, batch, when):
+def _head(config, title, reprint, batch, time):
     w = words.lookup
     language = config.language
-    t = clock.local(when, config.utc_offset_min)
+    t = clock.local(time, config.utc_offset_min)
     yield config.merchant_name
     yield w(language, title) + (" " + w(language, "reprint") if reprint else "")
     yield w(language, "merchant_copy")
@@ -40,7 +37,7 @@ def _settlement_lines(app, txn, reprint):
             continue
         if one.batch != txn.batch:
             break
-        if one.status == kinds.APPROVED and one.type in _KINDS:
+        if one.status == kinds.APPROVED and one.type in (kinds.SALE, kinds.REFUND, kinds.VOID):
             count, amount = sums.get(one.type, (0, 0))
             sums[one.type] = (count + 1, amount + one.amount)
     yield from _head(config, "settle_report", reprint, txn.batch, txn.time)
@@ -48,17 +45,16 @@ def _settlement_lines(app, txn, reprint):
     symbol = currency(config.currency)[0]
     net = 0
     for i in range(3):
-        kind, key = _KINDS[i], ("sales", "refunds", "voids")[i]
+        kind, key = (kinds.SALE, kinds.REFUND, kinds.VOID)[i], ("sales", "refunds", "voids")[i]
         count, amount = sums.get(kind, (0, 0))
         net += amount if kind == kinds.SALE else -amount
         yield _pair("%s %d" % (words.lookup(language, key), count), "%s %s" % (symbol, money(amount, config.currency)))
-    sign = "-" if net < 0 else ""
-    yield _pair(words.lookup(language, "net"), "%s%s %s" % (sign, symbol, money(-net if net < 0 else net,
-                                                                                  config.currency)))
+    yield _pair(words.lookup(language, "net"), "%s %s" % (("-" if net < 0 else "") + symbol,
+                                                        money(-net if net < 0 else net, config.currency)))
     yield ""
     yield _pair(words.lookup(language, "rrn"), txn.rrn)
     # the acquirer's totals agreed, or differed (95) and the batch upload closed the batch
-    yield words.lookup(language, "uploaded" if txn.response_code == "95" else "balanced")
+    yield words.lookup(language, "uploaded" if txn.response_code != "00" else "balanced")  # approved all the same
 
 
 def settlement(app, txn, reprint=False):
@@ -87,7 +83,7 @@ def _detail_lines(app):
             continue
         status = "status_%d" % txn.status
         if txn.type == kinds.SALE and txn.status == kinds.APPROVED and journal.refundable(txn) < 0:
-            status = "status_5"  # voided
+            status = "status_%d" % 5  # voided (a screen's and a report's word, never journalled)
         yield _pair("%06d %s" % (txn.stan, words.lookup(language, kinds.type_name(txn.type).lower())),
                     "%s %s" % (money(txn.amount, txn.currency), words.lookup(language, status)))
 

@@ -36,9 +36,9 @@ def _batch_seqs(app, batch):
     return seqs
 
 
-def _chunk(app, seqs, at):
-    """The transactions of seqs[at:at + _CHUNK], read back in one pass."""
-    wanted = seqs[at:at + _CHUNK]
+def _chunk(app, rows, at):
+    """The transactions of seqs ``rows``[at:at + _CHUNK], read back in one pass."""
+    wanted = rows[at:at + _CHUNK]
     found = []
     journal = app.journal()
     for txn in journal.history():

@@ -270,7 +270,7 @@ class Journal:
             raise JournalError("a journal needs at least 2 sectors")
         self._win = bytearray(_WINDOW)
         self._rec = bytearray(_MAX_RECORD + 1)
-        self._first_batch = first_batch
+        self.first_batch = first_batch  # (named as its argument: one qstr, not two)
         # per sector: generation (0 = free), seq and batch at opening; 32-bit arrays, not lists of ints
         self._gen = array("I", bytes(4 * self._count))
         self._first_seq = array("I", bytes(4 * self._count))
@@ -315,7 +315,7 @@ class Journal:
         self._write(_OUTCOME_SIZE, 0)
         if seq in self._unresolved:
             self._unresolved.remove(seq)
-            self._victim_known = -1
+            self._victim = -1
 
     def mark_settled(self, batch):
         """Closes batch (the open one): its records become reclaimable and batch + 1 opens."""
@@ -324,7 +324,7 @@ class Journal:
             raise JournalError("batch {} is not the open batch {}".format(batch, self._batch))
         self._append_mark(_MARK_SETTLED, batch)
         self._batch = _next_batch(batch)
-        self._victim_known = -1
+        self._victim = -1
 
     def reserve(self, count):
         """Sets ``count`` seqs aside and returns the first: the KSN counters and STANs of a batch upload.
@@ -494,9 +494,9 @@ class Journal:
         self._used = self._block  # nothing to append to until a sector is opened
         self._dirty_end = 0
         self._next_seq = 1
-        self._batch = self._first_batch
+        self._batch = self.first_batch
         self._unresolved = []
-        self._victim_known = -1
+        self._victim = -1
         hdr = memoryview(self._win)[:_HEADER_SIZE]  # reads up to the retired byte
         oldest_open = [0] * self._count
         for s in range(self._count):
@@ -601,7 +601,7 @@ class Journal:
         """Yields (kind, at, batch) for each valid record of sector, in order; its bytes are at self._win[at:].
 
         The record's offset in the sector is self._walk_offset.  A record with
-        a known tag and a bad CRC is skipped (counted in self._walk_corrupt);
+        a known tag and a bad CRC is skipped;
         unknown bytes end the walk.  When the walk ends, self._walk_end is
         where the last valid record (or padding) ends.
         """
@@ -612,7 +612,6 @@ class Journal:
         off = _HEADER_SIZE
         end = off
         batch = self._open_batch[sector]
-        self._walk_corrupt = 0
         while off < block:
             if off + _MAX_RECORD > base + filled and base + filled < block:
                 base = off
@@ -630,7 +629,6 @@ class Journal:
             if size == 0 or size > filled - at:
                 break
             if not record_ok(win, at, filled - at):
-                self._walk_corrupt += 1
                 off += size
                 continue
             kind = tag >> 6
@@ -689,8 +687,8 @@ class Journal:
             return True
         if sector == self._head:
             return False
-        if self._victim_known == sector:
-            return self._victim_ok
+        if self._victim >= 0 and self._victim >> 1 == sector:  # asked already: sector * 2 + the answer
+            return self._victim & 1 == 1
         ok = True
         for kind, at, batch in self._walk(sector):
             if kind == _KIND_PENDING:
@@ -698,8 +696,7 @@ class Journal:
                 if batch == self._batch or seq in self._unresolved:
                     ok = False
                     break
-        self._victim_known = sector
-        self._victim_ok = ok
+        self._victim = sector * 2 + (1 if ok else 0)
         return ok
 
     def _open_sector(self, sector):
@@ -708,7 +705,7 @@ class Journal:
         if self._gen[sector]:
             self._gen[sector] = 0
             dev.writeblocks(sector, memoryview(_ZEROS)[:1], _RETIRED_AT)
-        self._victim_known = -1
+        self._victim = -1
         dev.ioctl(6, sector)
         hdr = self._win
         for i in range(_HEADER_SIZE):

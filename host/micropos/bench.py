@@ -136,6 +136,84 @@ def heap_needed(flash: str) -> Iterator[Row]:
                "least -X heapsize (4 KB steps) at which it completes 3 times of 3, as at every size above")
 
 
+# Each flow as design.md types it, from boot at the heap measured: (setup at a full heap, then the flow).
+# A step is keys to press, "swipe" (the demo card) or ("expect", text, seconds).
+_PASSWORD = ("1", "2", "3", "4", "5", "6", "ENTER")
+_SALE = (("FUNC", "1", "1", "2", "3", "4", "ENTER"), "swipe", ("ENTER",), ("expect", "APPROVED", 20))
+FLOWS: dict[str, tuple[tuple[object, ...], tuple[object, ...]]] = {
+    "boot": ((), (("expect", "FUNC: menu", 5),)),
+    "sale": ((), _SALE),
+    "void": (_SALE, (("CANCEL", "FUNC", "2", *_PASSWORD, "1", "ENTER", "ENTER"), "swipe", ("ENTER",),
+                     ("expect", "APPROVED", 20))),
+    "refund": ((), ("refund", ("expect", "APPROVED", 20))),
+    "refund from history": (_SALE, (("CANCEL", "FUNC", "4", "FUNC", *_PASSWORD, "1", "ENTER"),
+                                    ("expect", "APPROVED", 20))),
+    "settlement": (_SALE, (("CANCEL", "FUNC", "5", "ENTER"), ("expect", "Batch closed", 20))),
+    "history": (_SALE, (("CANCEL", "FUNC", "4"), ("expect", "1/1", 5), ("ENTER",), ("expect", "Reprinted", 5))),
+}
+
+
+def _flow(flash: str, name: str, bytecode: str) -> Callable[[str], bool]:
+    """The task of one flow of ``FLOWS``, against a demo acquirer, with the bytecode in ROM or in files."""
+    from micropos.acquirer.ledger import Ledger
+    from micropos.acquirer.server import start_in_thread
+    from micropos.demo import DEMO_SALES, demo_rows, refund_keys
+
+    setup, steps = FLOWS[name]
+    today = date.today()
+    rrn, days_ago = DEMO_SALES[0][:2]
+
+    def play(term: Terminal, todo: tuple[object, ...]) -> None:
+        for step in todo:
+            if step == "swipe":
+                term.expect("Swipe card", 10)
+                term.swipe(DEMO_SALES[0][3], "3012")
+                term.expect("ENTER: send", 10)
+            elif step == "refund":
+                term.press(*refund_keys(rrn, today - timedelta(days=days_ago), "1234"), "ENTER")
+            elif isinstance(step, tuple) and step and step[0] == "expect":
+                term.expect(str(step[1]), float(step[2]))
+            else:
+                term.press(*step)  # type: ignore[misc]
+
+    def task(heap: str) -> bool:
+        Path(flash).unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "ledger.sqlite3"
+            with start_in_thread(db) as acquirer:
+                with Ledger(db) as ledger:
+                    ledger.seed_rows(demo_rows(today))
+                env = {"MICROPOS_FLASH": flash, "MICROPOS_ACQUIRER": f"{acquirer.host}:{acquirer.port}"}
+                if setup:  # what the flow needs in the journal, at a heap where it surely fits
+                    with Terminal(EmulatorTransport(env=env, bytecode=bytecode, heap="512k")) as term:
+                        term.ready(timeout=10)
+                        play(term, setup)
+                        term.press("CANCEL")
+                        term.settle()
+                try:
+                    with Terminal(EmulatorTransport(heap=heap, env=env, bytecode=bytecode)) as term:
+                        term.ready(timeout=10)
+                        play(term, steps)
+                        term.press("CANCEL")
+                        term.expect("FUNC: menu", 5)
+                        term.alive()
+                        return True
+                except LinkError:
+                    return False
+    return task
+
+
+def heap_per_flow(flash: str) -> Iterator[Row]:
+    """Each flow's smallest heap, with the bytecode in flash and with it loaded from files (a stock board)."""
+    for bytecode, where, high in (("rom", "bytecode in flash (ROMFS here, frozen on a board)", 128),
+                                  ("files", "bytecode loaded into the heap from .mpy files, as make deploy "
+                                            "leaves a stock MicroPython", 256)):
+        for name in FLOWS:
+            kb = smallest_heap(_flow(flash, name, bytecode), high_kb=high)
+            yield (f"smallest heap, {name} ({bytecode})", f"{kb} KB" if kb else f"over {high} KB",
+                   f"{where}; boot to idle after it, 3 tries of 3 at each 4 KB step")
+
+
 def glyph_file(flash: str) -> Iterator[Row]:
     from micropos import font
 
@@ -157,8 +235,8 @@ def acquirer_throughput(flash: str) -> Iterator[Row]:
     yield from acquirer_bench.rows()
 
 
-BENCHES: list[Callable[[str], Iterator[Row]]] = [heap_idle_and_menu, heap_needed, glyph_file, journal_writes,
-                                                 acquirer_throughput]
+BENCHES: list[Callable[[str], Iterator[Row]]] = [heap_idle_and_menu, heap_needed, heap_per_flow, glyph_file,
+                                                 journal_writes, acquirer_throughput]
 RESULTS = paths.ROOT / "build" / "bench.json"
 
 

@@ -17,7 +17,7 @@ import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from micropos import paths, romfs
+from micropos import build, paths, romfs
 from micropos.boards import EMULATOR
 from micropos.errors import LinkError, SetupError
 from micropos.romport import MOUNT_ROM
@@ -48,25 +48,35 @@ class Transport(ABC):
 class EmulatorTransport(Transport):
     """The firmware for the emulator board, run by the unix port with pipes.
 
-    The bytecode is a ROMFS image mapped into the process (``micropos.romport``),
-    so the heap holds what the firmware allocates, as on a board.
+    ``bytecode="rom"`` (the default): the bytecode is a ROMFS image mapped
+    into the process (``micropos.romport``), outside the heap, as a board
+    runs frozen or ROMFS modules from flash: the heap holds what the
+    firmware allocates.  ``bytecode="files"``: the ``.mpy`` files are
+    imported from a folder, as a stock MicroPython imports them from the
+    filesystem ``make deploy`` leaves, loading their bytecode into the heap.
     """
 
     def __init__(self, heap: str = DEFAULT_HEAP, env: dict[str, str] | None = None,
-                 stage: Path | None = None) -> None:
+                 stage: Path | None = None, bytecode: str = "rom") -> None:
         self.name = "emulator"
-        self.stage = stage or paths.VAR / "build" / "emulator-romfs"
-        image = romfs.build_image("emulator", self.stage)
         proc_env = dict(os.environ)
-        proc_env["MICROPYPATH"] = os.pathsep.join(["/rom", ".frozen"])
         proc_env.update(EMULATOR.env())
         proc_env.update(env or {})
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "micropos.romport", str(image),
-             "-X", f"heapsize={heap}", "-c", MOUNT_ROM + START_APP],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env=proc_env, cwd=self.stage,
-        )
+        if bytecode == "files":
+            self.stage = stage or paths.VAR / "build" / "emulator-files"
+            build.compile_tree("emulator", self.stage / "mpy")  # a stage of its own: no ROMFS image to race
+            proc_env["MICROPYPATH"] = os.pathsep.join(["", ".frozen"])  # the current folder: the .mpy files
+            command = [str(paths.micropython()), "-X", f"heapsize={heap}", "-c", START_APP]
+            cwd = self.stage / "mpy"
+        else:
+            self.stage = stage or paths.VAR / "build" / "emulator-romfs"
+            image = romfs.build_image("emulator", self.stage)
+            proc_env["MICROPYPATH"] = os.pathsep.join(["/rom", ".frozen"])
+            command = [sys.executable, "-m", "micropos.romport", str(image), "-X", f"heapsize={heap}", "-c",
+                       MOUNT_ROM + START_APP]
+            cwd = self.stage
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=proc_env, cwd=cwd)
         assert self.proc.stdout is not None
         os.set_blocking(self.proc.stdout.fileno(), False)
 
