@@ -447,9 +447,10 @@ class Ledger:
             (kind.value, rrn, day.isoformat(), amount, currency, pan, expiry, terminal_id, merchant_id, stan,
              batch, orig_id, reason, approval_code, _now()),
         )
-        txn = self.get(int(cur.lastrowid or 0))
-        assert txn is not None
-        return txn
+        # the row as written: no second query to read it back
+        return Txn(id=int(cur.lastrowid or 0), kind=kind, rrn=rrn, date=day, amount=amount, currency=currency,
+                   pan=pan, expiry=expiry, terminal_id=terminal_id, merchant_id=merchant_id, stan=stan, batch=batch,
+                   orig_id=orig_id, reason=reason, approval_code=approval_code, source="online", reversed=False)
 
     def get(self, txn_id: int) -> Txn | None:
         row = self._db.execute("SELECT * FROM txns WHERE id = ?", (txn_id,)).fetchone()

@@ -215,8 +215,9 @@ class AcquirerServer:
         fault = self.faults.take(request)
         if fault is not None and fault.kind is FaultKind.DROP:
             return _Answer(None)
+        key = self._mac_key(request) if request["t"] in MACED_MTIS else None  # derived once: checks, then signs
         try:
-            response = await self._commit.run(self._decision(raw, request, fault))
+            response = await self._commit.run(self._decision(raw, request, fault, key))
         except Exception:  # a bug or a broken ledger must still get the terminal an answer
             log.exception("answering %s failed", request.get("t"))
             try:
@@ -226,12 +227,12 @@ class AcquirerServer:
                 return _Answer(None, close=True)
         if fault is not None and fault.kind is FaultKind.NO_CODE:
             response = {k: v for k, v in response.items() if k != "39"}
-        return self._misbehave(self._sign(response, request), fault)
+        return self._misbehave(self._sign(response, key), fault)
 
-    def _decision(self, raw: bytes, request: dict[str, str], fault: Fault | None) -> Callable[[], dict[str, str]]:
+    def _decision(self, raw: bytes, request: dict[str, str], fault: Fault | None,
+                  key: bytes | None) -> Callable[[], dict[str, str]]:
         """The ledger work that decides the answer (run in a batch); the MAC is checked before, out of it."""
         if request["t"] in MACED_MTIS:
-            key = self._mac_key(request)
             if key is None or not iso8583.verify_mac(raw, key):
                 return lambda: self.acquirer.reject(request, Code.MAC_ERROR)
         if fault is not None and fault.kind is FaultKind.CODE:
@@ -246,9 +247,9 @@ class AcquirerServer:
         except ValueError:  # ProfileError or DukptError: no usable KSN
             return None
 
-    def _sign(self, response: dict[str, str], request: dict[str, str]) -> bytes:
-        """Encodes a response, MACed under the request's KSN when it had a usable one."""
-        key = self._mac_key(request) if request.get("t") in MACED_MTIS else None
+    @staticmethod
+    def _sign(response: dict[str, str], key: bytes | None) -> bytes:
+        """Encodes a response, MACed with the request's working key when it had a usable KSN."""
         if key is None:
             return iso8583.encode(response)
         return iso8583.apply_mac(response, key)
