@@ -8,13 +8,14 @@ class Idle(Screen):
     times_out = False
 
     def rows(self):
+        known = clock.known()  # a board after power-on has no time until its first send asks the acquirer
         now = clock.local(clock.now(), self.app.config.utc_offset_min)
         return (
             self.t("title"),
             self.app.config.terminal_id,
             "",
-            "%04d-%02d-%02d" % (now[0], now[1], now[2]),
-            "%02d:%02d" % (now[3], now[4]),
+            "%04d-%02d-%02d" % (now[0], now[1], now[2]) if known else "",
+            "%02d:%02d" % (now[3], now[4]) if known else "",
             "",
             self.t("reversal_owed") if self.app.reversals_owed else "",
             self.t("func_menu"),

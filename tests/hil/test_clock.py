@@ -30,6 +30,8 @@ def _de7_age_s(de7: str) -> float:
 
 def test_the_first_send_after_power_on_sets_the_clock_from_the_echo_answer(terminal, acquirer, reboot):
     terminal = reboot(terminal, acquirer=f"{acquirer.host}:{acquirer.port}", no_clock=True)
+    idle = " ".join(terminal.expect("FUNC: menu"))
+    assert "2000-" not in idle and ":" not in idle.replace("FUNC:", ""), "no date or time shown while unknown"
     _sale(terminal)
     terminal.expect("APPROVED", 20)
     mtis = [m[:4] for m in acquirer.server.received]
@@ -40,6 +42,8 @@ def test_the_first_send_after_power_on_sets_the_clock_from_the_echo_answer(termi
     _sale(terminal, "1.00")
     terminal.expect("APPROVED", 20)
     assert [m[:4] for m in acquirer.server.received].count(b"0800") == 1, "once set, the clock is not asked again"
+    terminal.press("CANCEL")
+    assert str(datetime.now().year) in " ".join(terminal.expect("FUNC: menu")), "idle shows the date once it is known"
 
 
 def test_no_time_from_the_acquirer_sends_nothing_and_says_why(terminal, acquirer, reboot):

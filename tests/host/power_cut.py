@@ -279,3 +279,13 @@ def check(image: Path, acquirer: RunningAcquirer, situation: Situation, where: s
     void(term, iso8583.decode(acquirer.server.received[-1])["11"])
     done(term)
     term.close()
+
+
+def run(tmp: Path, record_property: Callable[[str, object], None], situation: str, operations: tuple[str, ...]) -> None:
+    """Sweeps ``operations`` in ``situation``; each count is printed at the end of the run (plugin), also under
+    pytest-xdist."""
+    prepared = prepare(tmp, situation)
+    for operation in operations:
+        firsts, seconds = sweep(prepared, operation, tmp)
+        record_property("power-cut sweep", f"a {operation}, {situation}: {firsts} cut points, then {seconds} more "
+                                           "during the recovery")

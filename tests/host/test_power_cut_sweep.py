@@ -1,16 +1,14 @@
-"""The power-cut sweep (see power_cut.py), part 1: a sale and a refund, in each situation of the journal."""
+"""The power-cut sweep (see power_cut.py), part 1: a sale and a refund, in each situation of the journal.
+
+(Two files so that pytest-xdist runs the two halves on both cores.)
+"""
 from __future__ import annotations
 
+import power_cut
 import pytest
-from power_cut import prepare, sweep
 
 
 @pytest.mark.parametrize("situation", ["middle", "boundary", "reclaim"])
 def test_every_cut_point_of_a_sale_and_a_refund_recovers_and_agrees_with_the_ledger(tmp_path, record_property,
                                                                                    situation):
-    prepared = prepare(tmp_path, situation)
-    for operation in ("sale", "refund"):
-        firsts, seconds = sweep(prepared, operation, tmp_path)
-        # printed at the end of the run (conftest.py), also under pytest-xdist
-        record_property("power-cut sweep", f"a {operation}, {situation}: {firsts} cut points, then {seconds} more "
-                                           "during the recovery")
+    power_cut.run(tmp_path, record_property, situation, ("sale", "refund"))
