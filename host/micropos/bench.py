@@ -146,8 +146,9 @@ FLOWS: dict[str, tuple[tuple[object, ...], tuple[object, ...]]] = {
     "void": (_SALE, (("CANCEL", "FUNC", "2", *_PASSWORD, "1", "ENTER", "ENTER"), "swipe", ("ENTER",),
                      ("expect", "APPROVED", 20))),
     "refund": ((), ("refund", ("expect", "APPROVED", 20))),
+    # (not "APPROVED": the history screen the keys pass through says it of the sale)
     "refund from history": (_SALE, (("CANCEL", "FUNC", "4", "FUNC", *_PASSWORD, "1", "ENTER"),
-                                    ("expect", "APPROVED", 20))),
+                                    ("expect", "Left to refund", 20))),
     "settlement": (_SALE, (("CANCEL", "FUNC", "5", "ENTER"), ("expect", "Batch closed", 20))),
     "history": (_SALE, (("CANCEL", "FUNC", "4"), ("expect", "1/1", 5), ("ENTER",), ("expect", "Reprinted", 5))),
 }
