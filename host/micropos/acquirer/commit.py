@@ -2,8 +2,9 @@
 
 A commit to disk (an fsync) costs far more than applying a request, so the
 requests that arrive together are applied one after another in one
-transaction, each in a savepoint of its own (a request that fails is undone
-alone), and committed once. The commit's fsync runs on a worker thread, so
+transaction and committed once; should one of them fail, the batch is
+applied again with each request in a savepoint of its own, so that the
+failing one is undone alone. The commit's fsync runs on a worker thread, so
 the event loop goes on reading and checking the next requests meanwhile;
 they wait for the following batch. Only when the commit has returned are
 the batch's answers released: an answer the terminal receives is never
@@ -54,12 +55,20 @@ class GroupCommit:
         ledger = self._ledger
         try:
             ledger.begin()
-            for work, future in batch:
-                try:
-                    with ledger.atomic():
+            try:  # the common case, every request applies: no savepoint each (two statements a request)
+                with ledger.unguarded():
+                    for work, future in batch:
                         done.append((future, work(), None))
-                except Exception as exc:  # this request's changes are undone; the batch goes on
-                    done.append((future, None, exc))
+            except Exception:  # one failed: the batch again, each request in a savepoint of its own
+                ledger.rollback()
+                ledger.begin()
+                done = []
+                for work, future in batch:
+                    try:
+                        with ledger.atomic():
+                            done.append((future, work(), None))
+                    except Exception as exc:  # this request's changes are undone; the batch goes on
+                        done.append((future, None, exc))
             await asyncio.to_thread(ledger.commit)
         except BaseException as exc:  # the commit itself failed: nothing of the batch stands
             if ledger.in_transaction:

@@ -270,6 +270,7 @@ class Ledger:
             raise LedgerError(f"cannot open the ledger {self.path}: {exc}") from exc
         self._db.row_factory = sqlite3.Row
         self._depth = 0
+        self._known: set[tuple[str, str]] = set()  # (terminal, merchant) pairs found registered
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA busy_timeout = 10000")  # another process's commit is brief: wait for it
@@ -332,6 +333,16 @@ class Ledger:
     def in_transaction(self) -> bool:
         return self._depth > 0
 
+    @contextmanager
+    def unguarded(self) -> Iterator[None]:
+        """Inside a batch opened by ``begin``: ``atomic`` opens no savepoint (see ``GroupCommit``)."""
+        depth = self._depth
+        self._depth = 2
+        try:
+            yield
+        finally:
+            self._depth = depth
+
     def begin(self) -> None:
         """Opens a transaction that ``commit`` ends (for a batch; ``atomic`` otherwise)."""
         self._db.execute("BEGIN IMMEDIATE")
@@ -365,10 +376,19 @@ class Ledger:
             raise LedgerError(f"terminal {terminal_id} belongs to merchant {row['merchant_id']}, not {merchant_id}")
 
     def is_known(self, terminal_id: str, merchant_id: str) -> bool:
-        """Whether this terminal is registered, and to this merchant."""
+        """Whether this terminal is registered, and to this merchant.
+
+        A yes is remembered: a terminal is never unregistered nor moved to
+        another merchant (``add_terminal``), so it stays true.  A no is asked
+        again: another connection may register the terminal meanwhile.
+        """
+        if (terminal_id, merchant_id) in self._known:
+            return True
         row = self._db.execute(
             "SELECT 1 FROM terminals WHERE terminal_id = ? AND merchant_id = ?", (terminal_id, merchant_id)
         ).fetchone()
+        if row is not None:
+            self._known.add((terminal_id, merchant_id))
         return row is not None
 
     # -- seeding ---------------------------------------------------------------
@@ -485,6 +505,15 @@ class Ledger:
         ).fetchone()
         return int(row[0])
 
+    def refund_state(self, sale_id: int) -> tuple[int, bool]:
+        """(minor units refunded so far, whether it is voided) of a sale, unreversed rows only: one query."""
+        row = self._db.execute(
+            "SELECT COALESCE(SUM(CASE WHEN kind = 'REFUND' THEN amount END), 0),"
+            " COUNT(CASE WHEN kind = 'VOID' THEN 1 END) FROM txns WHERE orig_id = ? AND reversed_at IS NULL",
+            (sale_id,),
+        ).fetchone()
+        return int(row[0]), bool(row[1])
+
     def is_voided(self, sale_id: int) -> bool:
         row = self._db.execute(
             "SELECT 1 FROM txns WHERE orig_id = ? AND kind = 'VOID' AND reversed_at IS NULL", (sale_id,)
@@ -536,6 +565,17 @@ class Ledger:
             return int(row[0])
 
     # -- exchanges -------------------------------------------------------------
+
+    def find_exchanges(self, terminal_id: str, stan: str, transmitted: str,
+                       mtis: tuple[str, ...]) -> dict[str, Exchange]:
+        """The first exchanges of each of ``mtis`` for one (terminal, STAN, DE 7), by MTI: one query."""
+        marks = ", ".join("?" * len(mtis))
+        rows = self._db.execute(
+            f"SELECT * FROM exchanges WHERE terminal_id = ? AND stan = ? AND transmitted = ? AND mti IN ({marks})",
+            (terminal_id, stan, transmitted, *mtis),
+        ).fetchall()
+        return {row["mti"]: Exchange(row["fingerprint"], json.loads(row["response"]), row["rrn"], row["applied_id"])
+                for row in rows}
 
     def find_exchange(self, terminal_id: str, stan: str, transmitted: str, mti: str) -> Exchange | None:
         row = self._db.execute(

@@ -163,12 +163,15 @@ class Acquirer:
         if mti == "0800":
             return self._echo(request)
         with self.ledger.atomic():
-            first = self.ledger.find_exchange(request["41"], request["11"], request["7"], mti)
+            # this request's first exchange, if any, and for a 0200 the reversal that may have come first
+            seen = self.ledger.find_exchanges(request["41"], request["11"], request["7"],
+                                              (mti, "0400") if mti == "0200" else (mti,))
+            first = seen.get(mti)
             if first is not None:
                 if first.fingerprint == fingerprint(request):
                     return dict(first.response)
                 return self.reject(request, Code.DUPLICATE)
-            if mti == "0200" and self.ledger.find_exchange(request["41"], request["11"], request["7"], "0400"):
+            if mti == "0200" and "0400" in seen:
                 outcome = _Outcome(Code.DUPLICATE)
             elif mti == "0200":
                 outcome = self._financial(request)
@@ -226,7 +229,8 @@ class Acquirer:
         if sale is None or sale.date.strftime("%m%d") != original[12:16]:
             return _Outcome(Code.NOT_FOUND)
         # The original is found: whatever the answer, it says what is left to refund (DE 54).
-        left = sale.amount - self.ledger.refunded(sale.id)
+        refunded, voided = self.ledger.refund_state(sale.id)
+        left = sale.amount - refunded
 
         def refused(code: str) -> _Outcome:
             return _Outcome(code, left=f"{sale.currency}{left:012d}")
@@ -240,7 +244,7 @@ class Acquirer:
             return refused(Code.INVALID_AMOUNT)
         if amount > left:
             return refused(Code.EXCEEDS_ORIGINAL)
-        if self.ledger.is_voided(sale.id):
+        if voided:
             return refused(Code.INVALID_TRANSACTION)
         if (self.today() - sale.date).days > self.refund_window_days:
             return refused(Code.NOT_PERMITTED)
