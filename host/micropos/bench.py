@@ -61,75 +61,12 @@ def smallest_heap(task: Callable[[str], bool], high_kb: int = 128, low_kb: int =
     return kb
 
 
-def _boots(flash: str) -> Callable[[str], bool]:
-    def task(heap: str) -> bool:
-        Path(flash).unlink(missing_ok=True)
-        try:
-            with Terminal(EmulatorTransport(heap=heap, env={"MICROPOS_FLASH": flash})) as term:
-                term.ready(timeout=10)
-                term.expect("FUNC: menu", 5)
-                return True
-        except LinkError:
-            return False
-    return task
-
-
-# What the outcome and the idle screen say, by screen language
-_APPROVED = {"en": "APPROVED", "zh": "交易成功"}
-_IDLE = {"en": "FUNC: menu", "zh": "FUNC:菜单"}
-_LANGUAGE_KEYS = {"en": "1", "zh": "2"}  # FUNC 7 1, then this
-
-
-def _refunds(flash: str, every_menu_first: bool = False, language: str = "en") -> Callable[[str], bool]:
-    """A refund of the first ``make run`` demo sale, typed as design.md lists the keys.
-
-    ``every_menu_first``: after opening every menu entry (FUNC 1..7, CANCEL),
-    so that every flow's names are interned and the qstr pools have grown as
-    they do in a day of use.  ``language``: the screens' ("zh": chosen at the
-    keypad first, so that the measured run boots in 中文, every screen drawn
-    with the glyphs from flash, as a Chinese merchant's terminal does).
-    """
-    from micropos.acquirer.ledger import Ledger
-    from micropos.acquirer.server import start_in_thread
-    from micropos.demo import DEMO_SALES, demo_rows, refund_keys
-
-    today = date.today()
-    rrn, days_ago = DEMO_SALES[0][:2]
-    sale_day = today - timedelta(days=days_ago)
-
-    def task(heap: str) -> bool:
-        Path(flash).unlink(missing_ok=True)
-        if language != "en":  # chosen at the keypad and kept on flash: the measured run boots in it
-            with Terminal(EmulatorTransport(env={"MICROPOS_FLASH": flash})) as term:
-                term.ready(timeout=10)
-                term.press("FUNC", "7", "1", _LANGUAGE_KEYS[language])
-                term.expect(_IDLE[language], 5)
-        with tempfile.TemporaryDirectory() as tmp:
-            db = Path(tmp) / "ledger.sqlite3"
-            with start_in_thread(db) as acquirer:
-                with Ledger(db) as ledger:
-                    ledger.seed_rows(demo_rows(today))
-                env = {"MICROPOS_FLASH": flash, "MICROPOS_ACQUIRER": f"{acquirer.host}:{acquirer.port}"}
-                try:
-                    with Terminal(EmulatorTransport(heap=heap, env=env)) as term:
-                        term.ready(timeout=10)
-                        if every_menu_first:
-                            for digit in "1234567":
-                                term.press("FUNC", digit, "CANCEL")
-                        term.press(*refund_keys(rrn, sale_day, "1234"), "ENTER")
-                        term.expect(_APPROVED[language], 20)
-                        term.press("CANCEL")
-                        term.expect(_IDLE[language], 5)
-                        return True
-                except LinkError:
-                    return False
-    return task
-
-
 def heap_needed(flash: str) -> Iterator[Row]:
-    for what, task in (("boot to idle", _boots(flash)), ("a full refund, boot to receipt", _refunds(flash)),
-                       ("a full refund in 中文, boot to receipt", _refunds(flash, language="zh")),
-                       ("a full refund after every menu entry", _refunds(flash, every_menu_first=True))):
+    """A refund in 中文 (chosen at the keypad first: the measured run boots in it, every screen drawn with
+    the glyphs from flash) and a refund after every menu entry (FUNC 1..7, CANCEL: every flow's names
+    interned, as in a day of use).  Boot and the English refund are rows of ``heap_per_flow``."""
+    for what, task in (("a full refund in 中文, boot to receipt", _flow(flash, "refund", language="zh")),
+                       ("a full refund after every menu entry", _flow(flash, "refund", first=_EVERY_MENU))):
         kb = smallest_heap(task)
         figure = f"{kb} KB" if kb else "over 128 KB"
         yield (f"smallest heap for {what}", figure,
@@ -154,26 +91,40 @@ FLOWS: dict[str, tuple[tuple[object, ...], tuple[object, ...]]] = {
 }
 
 
-def _flow(flash: str, name: str, bytecode: str) -> Callable[[str], bool]:
-    """The task of one flow of ``FLOWS``, against a demo acquirer, with the bytecode in ROM or in files."""
+_EVERY_MENU = tuple(("FUNC", digit, "CANCEL") for digit in "1234567")
+_LANGUAGE_KEYS = {"en": "1", "zh": "2"}  # FUNC 7 1, then this
+_ZH = {"APPROVED": "交易成功", "FUNC: menu": "FUNC:菜单", "Swipe card": "请刷卡", "ENTER: send": "确认:发送"}
+
+
+def _flow(flash: str, name: str, bytecode: str = "rom", language: str = "en",
+          first: tuple[object, ...] = ()) -> Callable[[str], bool]:
+    """The task of one flow of ``FLOWS``, against a demo acquirer, with the bytecode in ROM or in files.
+
+    ``language``: the screens', chosen at the keypad before the measured
+    boot (kept on flash, so that boot comes up in it); ``first``: steps the
+    measured boot takes before the flow."""
     from micropos.acquirer.ledger import Ledger
     from micropos.acquirer.server import start_in_thread
     from micropos.demo import DEMO_SALES, demo_rows, refund_keys
 
     setup, steps = FLOWS[name]
+    steps = first + steps
+    if language != "en":
+        setup = (("FUNC", "7", "1", _LANGUAGE_KEYS[language]), ("expect", "FUNC: menu", 5), *setup)
+    words = _ZH if language == "zh" else {}
     today = date.today()
     rrn, days_ago = DEMO_SALES[0][:2]
 
     def play(term: Terminal, todo: tuple[object, ...]) -> None:
         for step in todo:
             if step == "swipe":
-                term.expect("Swipe card", 10)
+                term.expect(words.get("Swipe card", "Swipe card"), 10)
                 term.swipe(DEMO_SALES[0][3], "3012")
-                term.expect("ENTER: send", 10)
+                term.expect(words.get("ENTER: send", "ENTER: send"), 10)
             elif step == "refund":
                 term.press(*refund_keys(rrn, today - timedelta(days=days_ago), "1234"), "ENTER")
             elif isinstance(step, tuple) and step and step[0] == "expect":
-                term.expect(str(step[1]), float(step[2]))
+                term.expect(words.get(str(step[1]), str(step[1])), float(step[2]))
             else:
                 term.press(*step)  # type: ignore[misc]
 
@@ -196,7 +147,7 @@ def _flow(flash: str, name: str, bytecode: str) -> Callable[[str], bool]:
                         term.ready(timeout=10)
                         play(term, steps)
                         term.press("CANCEL")
-                        term.expect("FUNC: menu", 5)
+                        term.expect(words.get("FUNC: menu", "FUNC: menu"), 5)
                         term.alive()
                         return True
                 except LinkError:
