@@ -21,7 +21,7 @@ that started it draws the outcome).
 import clock
 import kinds
 from kinds import JournalFull
-from transmit import Outcome, send_one, stan_for
+from transmit import Outcome, journal_outcome, send_one, stan_for
 
 
 def _journal_pending(app, job):
@@ -43,21 +43,6 @@ def _journal_pending(app, job):
         return journal.append_pending(txn)
     except JournalFull:
         return "journal_full"
-
-
-def _journal_outcome(app, txn, seq, code, rrn, auth, done=False):
-    """Journals the response's outcome, then closes the journal to leave the receipt the room.
-
-    ``done``: a settlement whose totals the acquirer disputed (95) and whose
-    batch upload closed the batch: approved, its code still saying 95.
-    """
-    journal = app.journal()
-    status = kinds.APPROVED if code == "00" or done else kinds.DECLINED
-    journal.set_outcome(seq, status, rrn, auth, code)
-    txn.status, txn.rrn, txn.auth_code, txn.response_code = status, rrn, auth, code
-    if txn.type == kinds.SETTLEMENT and status == kinds.APPROVED:
-        journal.mark_settled(txn.batch)
-    app.lifetime.drop("journal")
 
 
 async def send(app, job, on_stage):
@@ -105,7 +90,7 @@ async def send(app, job, on_stage):
         reversals.owe(app, txn, 98 if failure == "host_timeout" else 6)  # DE 39: no response, or response rejected
         outcome = Outcome(failure, txn)
     else:
-        _journal_outcome(app, txn, seq, code, rrn, auth, done)
+        journal_outcome(app, txn, seq, code, rrn, auth, done)
         outcome = Outcome(None, txn, code)
         if len(left) == 15 and left[3:].isdigit():
             outcome.left = int(left[3:])

@@ -57,16 +57,20 @@ def _settlement_lines(app, txn, reprint):
     yield words.lookup(language, "uploaded" if txn.response_code != "00" else "balanced")  # approved all the same
 
 
-def settlement(app, txn, reprint=False):
-    """The settlement report of journalled settlement ``txn``; False without a printer (or when it failed)."""
-    printer = app.printer
-    if printer is None:
+def _print(app, lines):
+    """``lines`` on the printer: False without one, or when it failed (the paper never decides a transaction)."""
+    if app.printer is None:
         return False
     try:
-        printer.print_receipt(_settlement_lines(app, txn, reprint))
+        app.printer.print_receipt(lines)
     except OSError:
         return False
     return True
+
+
+def settlement(app, txn, reprint=False):
+    """The settlement report of journalled settlement ``txn``; False without a printer (or when it failed)."""
+    return _print(app, _settlement_lines(app, txn, reprint))
 
 
 def _detail_lines(app):
@@ -90,11 +94,4 @@ def _detail_lines(app):
 
 def detail(app):
     """The detail list of the open batch: a line a transaction, newest first; False without a printer."""
-    printer = app.printer
-    if printer is None:
-        return False
-    try:
-        printer.print_receipt(_detail_lines(app))
-    except OSError:
-        return False
-    return True
+    return _print(app, _detail_lines(app))

@@ -10,7 +10,7 @@ repeat with its first answer, so both sides agree on the batch before a new
 transaction joins one.  This module is loaded only when something is owed.
 """
 import kinds
-from transmit import Job, send_one
+from transmit import Job, journal_outcome, send_one
 
 
 def _reversal_of(txn, reason):
@@ -102,10 +102,7 @@ async def deliver(app, on_stage):
                 return "host_unreachable"
             if failure is not None:
                 return "reversal_refused"
-            journal = app.journal()  # whatever the answer, the batch is now the same on both sides
-            journal.set_outcome(seq, kinds.APPROVED if code == "00" or done else kinds.DECLINED, rrn, auth, code)
-            if code == "00" or done:
-                journal.mark_settled(job.txn.batch)
+            journal_outcome(app, job.txn, seq, code, rrn, auth, done)  # the batch is the same on both sides now
             app.reversals_owed -= 1
             continue
         failure, code, rrn, _, _ = await send_one(app, job, seq, on_stage)

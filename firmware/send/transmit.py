@@ -7,6 +7,8 @@ load; they are dropped once the answer is in.
 """
 from micropython import const
 
+import kinds
+
 _STAN_MODULUS = const(999999)  # STAN is n6 and never 0
 
 # DE 39 of a reversal: why the request is reversed (98, or 6 when its answer was rejected: exchange, reversals)
@@ -35,7 +37,7 @@ class Outcome:
     of what went wrong, which is also what the cashier reads:
     "no_connect" (nothing was sent), "host_timeout" (no answer in time: a
     reversal is owed), "bad_response" (an answer the terminal refuses: a
-    reversal is owed), "journal_full" (nothing sent: settle first),
+    reversal is owed), "journal_full" or "batch_full" (nothing sent: settle first),
     "reversal_first" (a reversal owed could not be delivered: nothing sent; ``code`` says why, see
     ``reversals.deliver``)
     "no_clock" (a board's clock could not be set from the acquirer: nothing sent; ``code`` says why)
@@ -54,6 +56,22 @@ class Outcome:
 
 def stan_for(seq):
     return (seq - 1) % _STAN_MODULUS + 1
+
+
+def journal_outcome(app, txn, seq, code, rrn, auth, done=False):
+    """Journals the answer's outcome (and a settlement's "batch settled" mark), then closes the journal to leave
+    the receipt the room.  For a send (``exchange``) and for a settlement sent again (``reversals``).
+
+    ``done``: a settlement whose totals the acquirer disputed (95) and whose
+    batch upload closed the batch: approved, its code still saying 95.
+    """
+    journal = app.journal()
+    status = kinds.APPROVED if code == "00" or done else kinds.DECLINED
+    journal.set_outcome(seq, status, rrn, auth, code)
+    txn.status, txn.rrn, txn.auth_code, txn.response_code = status, rrn, auth, code
+    if txn.type == kinds.SETTLEMENT and status == kinds.APPROVED:
+        journal.mark_settled(txn.batch)
+    app.lifetime.drop("journal")
 
 
 async def send_one(app, job, seq, on_stage):
