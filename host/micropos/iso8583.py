@@ -44,6 +44,9 @@ CONTENT: dict[str, str] = {str(f.number): f.content.lower() for f in tables.prof
 
 Message = dict[str, str]
 
+#: The primary bitmap with a bit set for each field of the profile (bit 1 the most significant).
+_PROFILE_BITS = sum(1 << (64 - int(key)) for key in SPEC if key.isdigit())
+
 
 class ProfileError(MicroposError, ValueError):
     """A message that does not fit the profile.
@@ -151,10 +154,9 @@ def decode(raw: bytes) -> Message:
     """
     if len(raw) < 12:
         raise ProfileError(f"message of {len(raw)} bytes is shorter than an MTI and a bitmap")
-    bitmap = int.from_bytes(raw[4:12], "big")
-    for bit in range(1, 65):
-        if bitmap & (1 << (64 - bit)) and str(bit) not in SPEC:
-            raise ProfileError("field is not part of the profile", str(bit))
+    foreign = int.from_bytes(raw[4:12], "big") & ~_PROFILE_BITS
+    if foreign:
+        raise ProfileError("field is not part of the profile", str(65 - foreign.bit_length()))
     try:
         decoded, _ = iso8583.decode(bytes(raw), SPEC)
     except iso8583.DecodeError as exc:

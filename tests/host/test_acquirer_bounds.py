@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import resource
 import socket
+import threading
 import time
 import tracemalloc
 
 from micropos import iso8583
+from micropos.acquirer import server
 from micropos.acquirer.server import start_in_thread
 from micropos.acquirer_cli import spawn
 
@@ -88,3 +90,36 @@ def test_memory_stays_flat_over_twenty_thousand_messages(tmp_path):
             tracemalloc.stop()
         assert late - early < 200_000, f"grew {late - early} bytes over 18,000 messages"
         assert len(acquirer.server.received) <= 1000
+
+
+def _echo_with_stan(stan: int) -> bytes:
+    return iso8583.frame(iso8583.encode({"t": "0800", "3": "990000", "7": "1202093000", "11": f"{stan:06d}",
+                                         "41": "TERM0001", "42": "MERCHANT0000001"}))
+
+
+def test_requests_sent_back_to_back_or_split_anywhere_are_answered_in_the_order_asked(tmp_path):
+    with start_in_thread(tmp_path / "ledger.sqlite3") as acquirer, \
+            socket.create_connection(acquirer.address, timeout=10) as sock:
+        sock.sendall(b"".join(_echo_with_stan(n) for n in range(1, 11)))  # ten in one write
+        stream = b"".join(_echo_with_stan(n) for n in range(11, 14))
+        for byte in stream:  # three more a byte at a time: frames cut at every place
+            sock.sendall(bytes([byte]))
+        answers = [iso8583.recv_frame(sock) for _ in range(13)]
+        assert [iso8583.decode(a or b"")["11"] for a in answers] == [f"{n:06d}" for n in range(1, 14)]
+
+
+def test_a_client_that_sends_without_reading_is_slowed_down_and_loses_no_answer(tmp_path):
+    count = 20000
+    with start_in_thread(tmp_path / "ledger.sqlite3") as acquirer, socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # answers back up at once
+        sock.settimeout(20)
+        sock.connect(acquirer.address)
+        flood = b"".join(_echo_with_stan(n) for n in range(1, count + 1))
+        sender = threading.Thread(target=sock.sendall, args=(flood,))
+        sender.start()
+        time.sleep(0.5)  # the server stops reading: it holds its bound and one read (asyncio reads 256 KiB)
+        held = [len(c._buffer) for c in acquirer.server._connections]
+        assert max(held) <= server._BUFFERED + 256 * 1024, held
+        stans = [iso8583.decode(iso8583.recv_frame(sock) or b"")["11"] for _ in range(count)]
+        sender.join(10)
+        assert stans == [f"{n:06d}" for n in range(1, count + 1)]

@@ -22,6 +22,7 @@ import csv
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -132,7 +133,7 @@ class SeedError(MicroposError, ValueError):
         self.column = column
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Txn:
     """One ledger row: a sale, a refund or a void. Amounts are in minor units."""
 
@@ -271,6 +272,7 @@ class Ledger:
         self._db.row_factory = sqlite3.Row
         self._depth = 0
         self._known: set[tuple[str, str]] = set()  # (terminal, merchant) pairs found registered
+        self._counters: dict[str, int] = {}  # counter values taken in the open transaction (``_next``)
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA busy_timeout = 10000")  # another process's commit is brief: wait for it
@@ -349,17 +351,30 @@ class Ledger:
         self._depth = 1
 
     def commit(self) -> None:
-        """Commits, and with ``synchronous = FULL`` the write-ahead log is on disk when it returns."""
+        """Commits, and with ``synchronous = FULL`` the write-ahead log is on disk when it returns.
+
+        Should the commit fail, the transaction is rolled back: nothing of it stands.
+        """
         try:
+            if self._counters:
+                self._db.executemany(
+                    "INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    self._counters.items())
             self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
         finally:
             self._depth = 0
+            self._counters.clear()
 
     def rollback(self) -> None:
         try:
             self._db.execute("ROLLBACK")
         finally:
             self._depth = 0
+            self._counters.clear()
 
     # -- terminals -------------------------------------------------------------
 
@@ -558,11 +573,21 @@ class Ledger:
         return f"{self._next('approval') % 1_000_000:06d}"
 
     def _next(self, name: str) -> int:
-        with self.atomic():
-            row = self._db.execute(
-                "INSERT INTO counters VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-                (name,)).fetchone()
-            return int(row[0])
+        """The counter's next value: read once a transaction, counted in memory, written back at its commit.
+
+        The transaction holds the write lock, so no other connection can
+        hand out the same value meanwhile; a savepoint undone keeps the
+        values it took (a gap in the sequence, never a value used twice).
+        """
+        if self._depth == 0:
+            with self.atomic():
+                return self._next(name)
+        value = self._counters.get(name)
+        if value is None:
+            row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+            value = 0 if row is None else int(row[0])
+        self._counters[name] = value = value + 1
+        return value
 
     # -- exchanges -------------------------------------------------------------
 
@@ -713,5 +738,13 @@ def _txn(row: sqlite3.Row) -> Txn:
     )
 
 
+_stamp: tuple[int, str] = (-1, "")
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The current UTC second in ISO form, made once a second (every row written carries one)."""
+    global _stamp
+    second = int(time.time())
+    if second != _stamp[0]:
+        _stamp = (second, datetime.fromtimestamp(second, UTC).isoformat())
+    return _stamp[1]

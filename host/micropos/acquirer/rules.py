@@ -226,7 +226,7 @@ class Acquirer:
         if len(original) != 16 or not original.isdigit():
             return _Outcome(Code.FORMAT_ERROR)
         sale = self._original_sale(request)
-        if sale is None or sale.date.strftime("%m%d") != original[12:16]:
+        if sale is None or f"{sale.date.month:02d}{sale.date.day:02d}" != original[12:16]:
             return _Outcome(Code.NOT_FOUND)
         # The original is found: whatever the answer, it says what is left to refund (DE 54).
         refunded, voided = self.ledger.refund_state(sale.id)
