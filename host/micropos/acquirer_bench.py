@@ -51,7 +51,7 @@ def _wait_for_line(out: Path, proc: subprocess.Popen[bytes], word: str, timeout:
 
 @contextmanager
 def _micropos(db: Path, tmp: Path) -> Iterator[int]:
-    proc, port = spawn(db, tmp / "micropos.out")
+    proc, port = spawn(db, tmp / "micropos.out", options=OPTIONS)
     try:
         yield port
     finally:
@@ -88,6 +88,7 @@ def _peer(tmp: Path) -> Iterator[int]:
         proc.wait()
 
 
+OPTIONS: tuple[str, ...] = ()  # how ``micropos acquirer`` is started
 WARM_UP = 1000  # requests answered before the clock starts: a fresh ledger's first commits checkpoint its seed
 
 

@@ -7,15 +7,22 @@ until interrupted.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TextIO
 
 import uvloop
 
 from micropos import paths
+from micropos.acquirer import workers
 from micropos.acquirer.faults import FaultPlan, parse_fault
 from micropos.acquirer.ledger import RefundableSale
 from micropos.acquirer.rules import DEFAULT_REFUND_WINDOW_DAYS
@@ -23,6 +30,7 @@ from micropos.acquirer.server import (
     DEFAULT_IDLE_TIMEOUT_S,
     DEFAULT_MAX_CONNECTIONS,
     AcquirerServer,
+    open_acquirer,
     serve,
 )
 from micropos.errors import MicroposError, SetupError
@@ -30,6 +38,7 @@ from micropos.errors import MicroposError, SetupError
 LISTENING = "micropos acquirer listening on"  # the first line it prints, then the address
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8583
+DEFAULT_WORKERS = 1
 
 HELP = "run the acquirer emulator (the bank's host) over TCP"
 
@@ -49,6 +58,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="close a connection idle (or stuck inside a message) this long (default: %(default)g s)")
     p.add_argument("--max-connections", type=int, default=DEFAULT_MAX_CONNECTIONS, metavar="N",
                    help="open connections at most; the longest-idle one makes room (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N",
+                   help="processes answering on the port, taking turns at the ledger (default: %(default)s)")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC",
                    help="inject a fault, e.g. delay:5 | drop,count=2 | close,mti=0400 | garbage | "
                         "code:05,mti=0200,pc=200000 | badmac (repeatable)")
@@ -65,21 +76,56 @@ def run(args: argparse.Namespace) -> int:
         raise MicroposError(f"--refund-window-days must be 0 or more, not {args.refund_window_days}")
     if args.idle_timeout <= 0 or args.max_connections < 1:
         raise MicroposError("--idle-timeout and --max-connections must be positive")
+    if args.workers < 1:
+        raise MicroposError(f"--workers must be 1 or more, not {args.workers}")
+    if args.workers > 1 and args.fault:
+        raise MicroposError("--fault needs --workers 1: each worker would count the faults apart")
+    try:
+        sockets = workers.listeners(args.host, args.port, args.workers)
+    except OSError as exc:
+        raise MicroposError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    seed = args.seed
+    lock = None
+    if args.workers > 1:  # the schema and the seed once, before the workers share the ledger
+        open_acquirer(args.db, seed).ledger.close()
+        seed = None
+        lock = workers.WriterLock(args.db)
+    options: dict[str, Any] = {"refund_window_days": args.refund_window_days, "idle_timeout": args.idle_timeout,
+                               "max_connections": args.max_connections, "writer_lock": lock}
 
     def ready(server: AcquirerServer) -> None:
         host, port = server.address
         print(f"{LISTENING} {host}:{port} (ledger {args.db})", flush=True)
         print_refundable(server.acquirer.ledger.refundable_sales(), sys.stdout)
 
+    first = os.getpid()
+    pids = workers.fork_workers(sockets, lambda sock: uvloop.run(_worker(first, args.host, args.db, sock, options)))
     try:
-        uvloop.run(serve(args.host, args.port, args.db, args.seed, refund_window_days=args.refund_window_days,
-                         faults=plan, on_ready=ready, idle_timeout=args.idle_timeout,
-                         max_connections=args.max_connections))
+        uvloop.run(_until_terminated(serve(args.host, args.port, args.db, seed, faults=plan, on_ready=ready,
+                                           listener=sockets[0], **options)))
     except KeyboardInterrupt:
         return 0
-    except OSError as exc:  # the ledger and the seed raise their own errors: this is the socket
-        raise MicroposError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    finally:
+        workers.stop_workers(pids)
     return 0
+
+
+async def _until_terminated(serving: Coroutine[Any, Any, None]) -> None:
+    """Runs ``serving``; SIGTERM stops it as Ctrl-C does, so that the workers are stopped with it."""
+    task = asyncio.ensure_future(serving)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _worker(first: int, host: str, db: str, sock: socket.socket, options: dict[str, Any]) -> None:
+    """One more worker: serves until it is told to stop, or finds the process that started it gone."""
+    serving = asyncio.ensure_future(serve(host, 0, db, listener=sock, **options))
+    while not serving.done():
+        await asyncio.wait({serving}, timeout=1.0)
+        if workers.orphaned(first):
+            serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
 
 
 def print_refundable(sales: list[RefundableSale], out: TextIO) -> None:
@@ -97,7 +143,7 @@ def print_refundable(sales: list[RefundableSale], out: TextIO) -> None:
     out.flush()
 
 
-def spawn(db: Path, log: Path, *, errors: Path | None = None,
+def spawn(db: Path, log: Path, *, errors: Path | None = None, options: tuple[str, ...] = (),
           **popen: Any) -> tuple[subprocess.Popen[bytes], int]:
     """``micropos acquirer --port 0 --db DB`` in a process of its own; the process and the port it took.
 
@@ -109,7 +155,8 @@ def spawn(db: Path, log: Path, *, errors: Path | None = None,
     """
     with log.open("wb") as out, (errors or log).open("ab") as err:
         proc = subprocess.Popen([str(Path(sys.executable).parent / "micropos"), "acquirer", "--port", "0",
-                                 "--db", str(db)], stdout=out, stderr=err if errors else subprocess.STDOUT, **popen)
+                                 "--db", str(db), *options], stdout=out,
+                                stderr=err if errors else subprocess.STDOUT, **popen)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         for line in log.read_text(errors="replace").splitlines():

@@ -7,6 +7,8 @@ of a fresh KSN derived from the terminal's initial key (never the BDK).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import socket
 import sqlite3
 import subprocess
@@ -366,6 +368,19 @@ def test_repeat_of_a_declined_request_is_declined_the_same(term: Term, db: Path)
 def test_same_key_different_content_answers_94(term: Term, db: Path) -> None:
     request = term.refund("612345678901", "1111", 1000)
     assert term.send(request)["39"] == "00"
+    assert term.send({**request, "4": "000000002000"})["39"] == "94"
+    assert count_kind(db, "REFUND") == 1
+
+
+def test_a_repeat_is_recognised_by_the_fingerprint_an_older_ledger_stored(term: Term, db: Path) -> None:
+    request = term.refund("612345678901", "1111", 1000)
+    first = term.send(request)
+    content = {k: v for k, v in request.items() if k not in ("p", "53", "64")}
+    version_1 = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    with sqlite3.connect(db) as conn:  # as the first micropos ledgers stored it: bare hex of sorted JSON
+        assert conn.execute("UPDATE exchanges SET fingerprint = ? WHERE mti = '0200'", (version_1,)).rowcount == 1
+    again = term.send(request)
+    assert first["39"] == "00" and again == {**first, "64": again["64"]}
     assert term.send({**request, "4": "000000002000"})["39"] == "94"
     assert count_kind(db, "REFUND") == 1
 

@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from micropos import iso8583, loadgen
 from micropos.acquirer.ledger import Ledger
 from micropos.acquirer_cli import spawn
@@ -16,8 +18,8 @@ from micropos.acquirer_cli import spawn
 ORIGINALS = 200
 
 
-def _start(db: Path, out: Path) -> tuple[subprocess.Popen[bytes], int]:
-    return spawn(db, out)
+def _start(db: Path, out: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
+    return spawn(db, out, options=("--workers", str(workers)))
 
 
 async def _load(port: int, requests: list[bytes], approved: list[str], stop_after: int, kill: callable) -> None:
@@ -46,7 +48,8 @@ async def _load(port: int, requests: list[bytes], approved: list[str], stop_afte
     await asyncio.gather(*(client() for _ in range(20)))
 
 
-def test_a_kill_at_several_instants_loses_no_approval(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_kill_at_several_instants_loses_no_approval(tmp_path, workers):
     db = tmp_path / "ledger.sqlite3"
     day = loadgen.yesterday()
     with Ledger(db) as ledger:
@@ -54,7 +57,7 @@ def test_a_kill_at_several_instants_loses_no_approval(tmp_path):
     requests = loadgen.refunds(3600, ORIGINALS, day)
     approved: list[str] = []
     for instant, stop_after in enumerate((40, 400, 900)):
-        proc, port = _start(db, tmp_path / f"acquirer{instant}.log")
+        proc, port = _start(db, tmp_path / f"acquirer{instant}.log", workers)
 
         def kill(proc: subprocess.Popen[bytes] = proc) -> None:
             if proc.poll() is None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from micropos.acquirer.ledger import Ledger
+from micropos.acquirer.workers import WriterLock
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,9 @@ class GroupCommit:
         batches: commits so far; ``applied`` the pieces of work they held.
     """
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, lock: WriterLock | None = None) -> None:
         self._ledger = ledger
+        self._lock = lock  # taken around each transaction when other processes write the same ledger
         self._waiting: list[tuple[Callable[[], Any], Done]] = []
         self._drainer: asyncio.Task[None] | None = None
         self.batches = 0
@@ -67,29 +69,19 @@ class GroupCommit:
             self._drainer = None
 
     async def _commit(self, batch: list[tuple[Callable[[], Any], Done]]) -> None:
-        outcomes: list[tuple[Any, BaseException | None]] = []
         ledger = self._ledger
+        lock = self._lock
         try:
-            ledger.begin()
-            try:  # the common case, every request applies: no savepoint each (two statements a request)
-                with ledger.unguarded():
-                    outcomes = [(work(), None) for work, _ in batch]
-            except Exception:  # one failed: the batch again, each request in a savepoint of its own
-                ledger.rollback()
-                ledger.begin()
-                outcomes = []
-                for work, _ in batch:
-                    try:
-                        with ledger.atomic():
-                            outcomes.append((work(), None))
-                    except Exception as exc:  # this request's changes are undone; the batch goes on
-                        outcomes.append((None, exc))
-            committing = asyncio.ensure_future(asyncio.to_thread(ledger.commit))
-            try:
-                await asyncio.shield(committing)
-            except asyncio.CancelledError:  # the commit's thread holds the ledger: let it finish first
-                await asyncio.gather(committing, return_exceptions=True)
-                raise
+            if lock is None:
+                outcomes = self._apply(batch)
+                await _finish(asyncio.to_thread(ledger.commit))  # the loop reads the next requests meanwhile
+            else:  # other workers wait for the ledger: hold it the shortest time, nothing else in between
+                await lock.acquire()
+                try:
+                    outcomes = self._apply(batch)
+                    ledger.commit()
+                finally:
+                    lock.release()
         except BaseException as exc:  # the commit itself failed: nothing of the batch stands
             if ledger.in_transaction:
                 ledger.rollback()
@@ -102,6 +94,38 @@ class GroupCommit:
         self.applied += len(batch)
         for (_, done), (value, error) in zip(batch, outcomes, strict=True):
             _tell(done, value, error)
+
+    def _apply(self, batch: list[tuple[Callable[[], Any], Done]]) -> list[tuple[Any, BaseException | None]]:
+        """The batch's work in one open transaction: each result, or what it raised (its changes undone)."""
+        ledger = self._ledger
+        ledger.begin()
+        try:  # the common case, every request applies: no savepoint each (two statements a request)
+            with ledger.unguarded():
+                return [(work(), None) for work, _ in batch]
+        except Exception:  # one failed: the batch again, each request in a savepoint of its own
+            ledger.rollback()
+        ledger.begin()
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        for work, _ in batch:
+            try:
+                with ledger.atomic():
+                    outcomes.append((work(), None))
+            except Exception as exc:  # this request's changes are undone; the batch goes on
+                outcomes.append((None, exc))
+        return outcomes
+
+
+async def _finish(call: Coroutine[Any, Any, None]) -> None:
+    """Awaits work done on a thread; cancelled meanwhile, it waits for the thread to finish, then is cancelled.
+
+    (The thread cannot be stopped, and a commit under way holds the ledger.)
+    """
+    running = asyncio.ensure_future(call)
+    try:
+        await asyncio.shield(running)
+    except asyncio.CancelledError:
+        await asyncio.gather(running, return_exceptions=True)
+        raise
 
 
 def _tell(done: Done, value: Any, error: BaseException | None) -> None:

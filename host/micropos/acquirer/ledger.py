@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS txns (
     created_at    TEXT NOT NULL,
     reversed_at   TEXT
 );
-CREATE INDEX IF NOT EXISTS txns_orig ON txns (orig_id);
+DROP INDEX IF EXISTS txns_orig;
+CREATE INDEX IF NOT EXISTS txns_orig_state ON txns (orig_id, reversed_at, kind, amount);
 CREATE INDEX IF NOT EXISTS txns_batch ON txns (terminal_id, batch);
 CREATE TABLE IF NOT EXISTS exchanges (
     terminal_id TEXT NOT NULL,
@@ -133,7 +134,7 @@ class SeedError(MicroposError, ValueError):
         self.column = column
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Txn:
     """One ledger row: a sale, a refund or a void. Amounts are in minor units."""
 
@@ -242,14 +243,28 @@ def parse_amount(text: str, currency: str) -> int:
     return int(minor)
 
 
+_NOT_CONTENT = frozenset(("p", "53", "64"))
+FINGERPRINT_V2 = "2:"  # how a fingerprint of this version begins; older ones are bare hex
+
+
 def fingerprint(fields: Mapping[str, str]) -> str:
     """What makes two requests the same request: every field but the bitmap, KSN and MAC.
 
     A terminal that repeats a request may do so under a fresh KSN, so DE 53
-    and DE 64 must not make a repeat look different.
+    and DE 64 must not make a repeat look different. Field numbers and
+    values joined by separators no field may hold (the profile's fields are
+    printable ASCII or hex), in field order, then hashed.
     """
-    content = {k: v for k, v in fields.items() if k not in ("p", "53", "64")}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    content = "\x1e".join(f"{k}\x1f{v}" for k, v in sorted(fields.items()) if k not in _NOT_CONTENT)
+    return FINGERPRINT_V2 + hashlib.sha256(content.encode()).hexdigest()
+
+
+def same_request(stored: str, fields: Mapping[str, str]) -> bool:
+    """Whether ``fields`` are the request whose fingerprint was stored (by this or an older micropos)."""
+    if stored.startswith(FINGERPRINT_V2):
+        return stored == fingerprint(fields)
+    content = {k: v for k, v in fields.items() if k not in _NOT_CONTENT}  # the first version: sorted JSON
+    return stored == hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 class Ledger:
@@ -375,6 +390,18 @@ class Ledger:
         finally:
             self._depth = 0
             self._counters.clear()
+
+    def checkpoint_apart(self) -> Checkpointer:
+        """Stops this connection's commits from checkpointing; returns the :class:`Checkpointer` that should.
+
+        In WAL mode the commit that takes the log past 1,000 pages copies
+        them into the database file and syncs it before returning, which
+        stops a busy server (and, with several workers, the ledger) for
+        several milliseconds. A checkpoint from a connection of its own
+        copies them while the commits go on.
+        """
+        self._db.execute("PRAGMA wal_autocheckpoint = 0")
+        return Checkpointer(self.path)
 
     # -- terminals -------------------------------------------------------------
 
@@ -689,6 +716,20 @@ class Ledger:
             "SELECT 1 FROM batches WHERE terminal_id = ? AND batch = ?", (txn.terminal_id, txn.batch)
         ).fetchone()
         return row is not None
+
+
+class Checkpointer:
+    """Copies the ledger's write-ahead log into the database file, from a connection (and thread) of its own."""
+
+    def __init__(self, path: str) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def run(self) -> None:
+        """A passive checkpoint: as much of the log as no reader needs, never waiting for a writer."""
+        self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+    def close(self) -> None:
+        self._db.close()
 
 
 def batch_key(batch: str) -> str:

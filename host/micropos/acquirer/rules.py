@@ -43,10 +43,10 @@ terminal has already given up on it).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from micropos.acquirer.ledger import Kind, Ledger, Totals, Txn, batch_key, fingerprint
+from micropos.acquirer.ledger import Kind, Ledger, Totals, Txn, batch_key, same_request
 from micropos.carddata import luhn_ok
 from micropos.tables import message_kinds
 
@@ -88,7 +88,7 @@ PC_UPLOAD_END = _code("UPLOAD_END")
 ECHOED = ("3", "4", "7", "11", "12", "13", "41", "42", "49")
 
 #: Mandatory request fields by (MTI, DE 3); DE 64 and DE 53 are the server's to check.
-REQUIRED: dict[tuple[str, str], tuple[str, ...]] = _required()
+REQUIRED: dict[tuple[str, str], frozenset[str]] = {key: frozenset(fields) for key, fields in _required().items()}
 
 #: Request MTIs whose messages carry a MAC (all but the echo test).
 MACED_MTIS = frozenset(k.mti for k in message_kinds() if 64 in k.fields)
@@ -158,7 +158,7 @@ class Acquirer:
         """Applies a MAC-verified request and returns the response fields (no DE 64)."""
         mti, pc = request.get("t", ""), request.get("3", "")
         required = REQUIRED.get((mti, pc))
-        if required is None or any(f not in request for f in required):
+        if required is None or not request.keys() >= required:
             return self.reject(request, Code.FORMAT_ERROR)
         if mti == "0800":
             return self._echo(request)
@@ -168,7 +168,7 @@ class Acquirer:
                                               (mti, "0400") if mti == "0200" else (mti,))
             first = seen.get(mti)
             if first is not None:
-                if first.fingerprint == fingerprint(request):
+                if same_request(first.fingerprint, request):
                     return dict(first.response)
                 return self.reject(request, Code.DUPLICATE)
             if mti == "0200" and "0400" in seen:
@@ -252,7 +252,8 @@ class Acquirer:
             request, Kind.REFUND, amount, pan=request.get("2"), expiry=request.get("14"),
             orig_id=sale.id, reason=request["62"],
         )
-        return replace(approved, left=f"{sale.currency}{left - amount:012d}")
+        return _Outcome(approved.code, approved.applied_id, approved.rrn, approved.approval_code,
+                        left=f"{sale.currency}{left - amount:012d}")
 
     def _original_sale(self, request: Mapping[str, str]) -> Txn | None:
         """The live sale of this merchant that DE 37 names, or None (a refund or void answers 25)."""

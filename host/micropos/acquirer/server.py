@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -43,7 +44,7 @@ from micropos import iso8583
 from micropos import mac as _mac
 from micropos.acquirer.commit import GroupCommit
 from micropos.acquirer.faults import GARBAGE, Fault, FaultKind, FaultPlan
-from micropos.acquirer.ledger import Ledger
+from micropos.acquirer.ledger import Checkpointer, Ledger
 from micropos.acquirer.rules import (
     DEFAULT_REFUND_WINDOW_DAYS,
     DEMO_MERCHANT_ID,
@@ -52,12 +53,14 @@ from micropos.acquirer.rules import (
     Acquirer,
     Code,
 )
+from micropos.acquirer.workers import WriterLock
 
 log = logging.getLogger(__name__)
 
 DEFAULT_IDLE_TIMEOUT_S = 30.0
 DEFAULT_MAX_CONNECTIONS = 200  # well under a 256-descriptor limit: accept() always finds one
 RECEIVED_KEPT = 1000
+CHECKPOINT_EVERY_S = 0.5
 _LIMIT_LOG_EVERY_S = 60.0
 
 
@@ -192,7 +195,7 @@ class AcquirerServer:
 
     def __init__(self, acquirer: Acquirer, faults: FaultPlan | None = None, bdk: bytes = _mac.DEMO_BDK, *,
                  idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S,
-                 max_connections: int = DEFAULT_MAX_CONNECTIONS) -> None:
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS, writer_lock: WriterLock | None = None) -> None:
         if idle_timeout <= 0 or max_connections < 1:
             raise ValueError("the idle timeout and the connection limit must be positive")
         self.acquirer = acquirer
@@ -201,11 +204,13 @@ class AcquirerServer:
         self.idle_timeout = idle_timeout
         self.max_connections = max_connections
         self.received: deque[bytes] = deque(maxlen=RECEIVED_KEPT)
-        self._commit = GroupCommit(acquirer.ledger)
+        self._commit = GroupCommit(acquirer.ledger, writer_lock)
         self._listener: socket.socket | None = None
         self._accepting: asyncio.Task[None] | None = None
         self._sweeping: asyncio.Task[None] | None = None
+        self._checkpointing: asyncio.Task[None] | None = None
         self._connections: set[_Connection] = set()
+        self._adopting = 0  # accepted sockets whose connection is being set up
         self._idle_since: dict[_Connection, float] = {}  # open connections waiting for a frame, oldest first
         self._limit_logged = -_LIMIT_LOG_EVERY_S
 
@@ -216,13 +221,16 @@ class AcquirerServer:
         host, port = self._listener.getsockname()[:2]
         return str(host), int(port)
 
-    async def start(self, host: str, port: int) -> tuple[str, int]:
-        """Starts listening; returns the bound address (useful with port 0)."""
-        listener = socket.create_server((host, port), backlog=128)
+    async def start(self, host: str, port: int, listener: socket.socket | None = None) -> tuple[str, int]:
+        """Starts listening (on ``listener`` when given, bound already); returns the address (useful with port 0)."""
+        if listener is None:
+            listener = socket.create_server((host, port), backlog=128)
         listener.setblocking(False)
         self._listener = listener
         self._accepting = asyncio.create_task(self._accept_loop(listener))
         self._sweeping = asyncio.create_task(self._sweep())
+        if self.acquirer.ledger.path != ":memory:":
+            self._checkpointing = asyncio.create_task(self._checkpoint(self.acquirer.ledger.checkpoint_apart()))
         return self.address
 
     async def serve_forever(self) -> None:
@@ -232,7 +240,7 @@ class AcquirerServer:
 
     async def close(self) -> None:
         """Stops listening and ends every open connection."""
-        for task in (self._accepting, self._sweeping):
+        for task in (self._accepting, self._sweeping, self._checkpointing):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -245,10 +253,13 @@ class AcquirerServer:
             self._listener.close()
 
     async def _accept_loop(self, listener: socket.socket) -> None:
-        """Accepts one connection at a time, making room first, so an accept always finds a descriptor.
+        """Accepts connections while there is room; at the limit, one at a time, making room first.
 
-        (asyncio's own server accepts a burst before any handler runs, and a
-        crowd then exhausts the descriptors: a traceback a connection.)
+        So an accept always finds a descriptor (asyncio's own server accepts
+        a burst before any handler runs, and a crowd then exhausts the
+        descriptors: a traceback a connection), and a crowd arriving at once
+        below the limit is taken in one turn of the loop: a connection set up
+        late would make its first request wait for the others'.
         """
         loop = asyncio.get_running_loop()
         while True:
@@ -259,11 +270,30 @@ class AcquirerServer:
                 self._note_limit(f"cannot accept a connection ({exc.strerror})")
                 await asyncio.sleep(0.1)
                 continue
-            try:
-                await loop.connect_accepted_socket(lambda: _Connection(self), sock=conn)
-            except OSError as exc:  # the client left already
+            self._adopt(conn)
+            while len(self._connections) + self._adopting < self.max_connections:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:  # none waiting (or no descriptor left: the accept above will say so)
+                    break
+                self._adopt(conn)
+
+    def _adopt(self, conn: socket.socket) -> None:
+        """Serves an accepted socket (its protocol set up in the next turn of the loop)."""
+        conn.setblocking(False)
+        self._adopting += 1
+        setup = asyncio.ensure_future(asyncio.get_running_loop().connect_accepted_socket(
+            lambda: _Connection(self), sock=conn))
+
+        def adopted(task: asyncio.Future[tuple[asyncio.Transport, _Connection]]) -> None:
+            self._adopting -= 1
+            if task.cancelled():
+                conn.close()
+            elif (exc := task.exception()) is not None:  # the client left already
                 log.info("a connection ended before it was set up: %s", exc)
                 conn.close()
+
+        setup.add_done_callback(adopted)
 
     async def _sweep(self) -> None:
         """Closes the connections idle (or stuck inside a frame) for longer than ``idle_timeout``."""
@@ -275,6 +305,19 @@ class AcquirerServer:
                     break  # oldest first: the rest waited less
                 connection.close(f"idle for {self.idle_timeout:g} s")
                 self._idle_since.pop(connection, None)
+
+    @staticmethod
+    async def _checkpoint(checkpointer: Checkpointer) -> None:
+        """Checkpoints the ledger twice a second on a thread, off the commits' path."""
+        try:
+            while True:
+                await asyncio.sleep(CHECKPOINT_EVERY_S)
+                try:
+                    await asyncio.to_thread(checkpointer.run)
+                except sqlite3.Error as exc:  # busy or locked: the next one catches up
+                    log.info("checkpoint skipped: %s", exc)
+        finally:
+            checkpointer.close()
 
     # -- the connections' bookkeeping ----------------------------------------------
 
@@ -296,7 +339,7 @@ class AcquirerServer:
 
     def _make_room(self) -> None:
         """At the connection limit, closes the longest-idle connection."""
-        if len(self._connections) < self.max_connections:
+        if len(self._connections) + self._adopting < self.max_connections:
             return
         self._note_limit(f"{len(self._connections)} connections, the limit: closing the longest-idle ones to make room")
         if self._idle_since:
@@ -423,6 +466,8 @@ async def serve(
     on_ready: Callable[[AcquirerServer], None] | None = None,
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    listener: socket.socket | None = None,
+    writer_lock: WriterLock | None = None,
 ) -> None:
     """Runs the acquirer until cancelled.
 
@@ -439,15 +484,18 @@ async def serve(
             ``faults`` and ``acquirer.ledger``).
         idle_timeout: seconds before an idle or half-sent connection is closed.
         max_connections: open connections at most (the longest-idle one makes room).
+        listener: a socket bound already (one worker's, ``micropos.acquirer.workers``) instead of host and port.
+        writer_lock: taken around each transaction when other workers share the ledger.
     """
     plan = faults if isinstance(faults, FaultPlan) else FaultPlan()
     if not isinstance(faults, FaultPlan):
         for item in faults:
             plan.add(item)
     acquirer = open_acquirer(db, seed, refund_window_days=refund_window_days, clock=clock)
-    server = AcquirerServer(acquirer, plan, bdk, idle_timeout=idle_timeout, max_connections=max_connections)
+    server = AcquirerServer(acquirer, plan, bdk, idle_timeout=idle_timeout, max_connections=max_connections,
+                            writer_lock=writer_lock)
     try:
-        await server.start(host, port)
+        await server.start(host, port, listener)
         if on_ready is not None:
             on_ready(server)
         await server.serve_forever()
