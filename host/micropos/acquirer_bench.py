@@ -14,7 +14,6 @@ measured 374 refunds a second, p99 7.5 s; the next ones 5,700).
 """
 from __future__ import annotations
 
-import asyncio
 import socket
 import subprocess
 import sys
@@ -88,7 +87,7 @@ def _peer(tmp: Path) -> Iterator[int]:
         proc.wait()
 
 
-OPTIONS: tuple[str, ...] = ()  # how ``micropos acquirer`` is started
+OPTIONS = ("--workers", "2")  # how ``micropos acquirer`` is started: a worker a core
 WARM_UP = 1000  # requests answered before the clock starts: a fresh ledger's first commits checkpoint its seed
 
 
@@ -97,7 +96,7 @@ def _median(port: int, requests: list[bytes], concurrency: int) -> loadgen.Resul
     results = []
     for run in range(RUNS):
         chunk = requests[run * REQUESTS:(run + 1) * REQUESTS]
-        results.append(asyncio.run(loadgen.run("127.0.0.1", port, chunk, concurrency)))
+        results.append(loadgen.measure("127.0.0.1", port, chunk, concurrency))
     results.sort(key=lambda r: r.per_second)
     return results[len(results) // 2]
 
@@ -123,11 +122,11 @@ def rows() -> Iterator[Row]:
         ours: dict[int, loadgen.Result] = {}
         theirs: dict[int, loadgen.Result] = {}
         with _micropos(db, tmp) as port:
-            asyncio.run(loadgen.run("127.0.0.1", port, maced_warm_up, 100))
+            loadgen.measure("127.0.0.1", port, maced_warm_up, 100)
             for n, c in enumerate(CONCURRENCY):
                 ours[c] = _median(port, maced[n * REQUESTS * RUNS:], c)
         with _peer(tmp) as port:
-            asyncio.run(loadgen.run("127.0.0.1", port, plain_warm_up, 100))
+            loadgen.measure("127.0.0.1", port, plain_warm_up, 100)
             for n, c in enumerate(CONCURRENCY):
                 theirs[c] = _median(port, plain[n * REQUESTS * RUNS:], c)
         for c in CONCURRENCY:
@@ -142,7 +141,7 @@ def rows() -> Iterator[Row]:
             ledger.seed_rows(loadgen.originals(1_000_000, day))
         with _micropos(big, tmp) as port:
             requests = loadgen.refunds(REQUESTS * RUNS + WARM_UP, 1_000_000, day)
-            asyncio.run(loadgen.run("127.0.0.1", port, requests[REQUESTS * RUNS:], 100))
+            loadgen.measure("127.0.0.1", port, requests[REQUESTS * RUNS:], 100)
             scaled = _median(port, requests, 100)
         change = scaled.per_second / ours[100].per_second - 1
         yield ("acquirer refunds, 100 connections, 1,000,000 originals", _figure(scaled),

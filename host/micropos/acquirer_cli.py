@@ -106,7 +106,10 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        workers.stop_workers(pids)
+        failed = [status for status in workers.stop_workers(pids) if status != 0]
+        if failed:
+            print(f"micropos acquirer: {len(failed)} worker(s) ended abnormally (exit status {failed})",
+                  file=sys.stderr)
     return 0
 
 
@@ -119,8 +122,9 @@ async def _until_terminated(serving: Coroutine[Any, Any, None]) -> None:
 
 
 async def _worker(first: int, host: str, db: str, sock: socket.socket, options: dict[str, Any]) -> None:
-    """One more worker: serves until it is told to stop, or finds the process that started it gone."""
+    """One more worker: serves until it is told to stop (SIGTERM), or finds the process that started it gone."""
     serving = asyncio.ensure_future(serve(host, 0, db, listener=sock, **options))
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, serving.cancel)
     while not serving.done():
         await asyncio.wait({serving}, timeout=1.0)
         if workers.orphaned(first):

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import uvloop
+
 from micropos import iso8583, mac
 from micropos.acquirer.ledger import SEED_COLUMNS
 from micropos.acquirer.rules import DEMO_MERCHANT_ID, DEMO_TERMINAL_ID
@@ -107,6 +109,11 @@ async def run(host: str, port: int, requests: list[bytes], concurrency: int) -> 
         code = iso8583.decode(answer).get("39", "--")
         codes[code] = codes.get(code, 0) + 1
     return Result(len(latencies), seconds, latencies, codes)
+
+
+def measure(host: str, port: int, requests: list[bytes], concurrency: int) -> Result:
+    """:func:`run` on uvloop's event loop, which leaves more of the machine to the server measured."""
+    return uvloop.run(run(host, port, requests, concurrency))
 
 
 def yesterday() -> date:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -81,6 +83,26 @@ def test_stopping_the_first_process_stops_every_worker(tmp_path: Path, seeded: P
     proc.terminate()
     assert proc.wait(10) == 0
     assert _gone_within(workers, 5)
+
+
+def test_stopped_in_the_middle_of_a_load_every_process_ends_cleanly(tmp_path: Path, seeded: Path) -> None:
+    requests = loadgen.refunds(6000, ORIGINALS, loadgen.yesterday())
+    for attempt in range(3):
+        log = tmp_path / f"acquirer{attempt}.log"
+        proc, port = spawn(seeded, log, options=("--workers", "2"))
+        load = threading.Thread(target=_quietly, args=(port, requests[attempt * 2000:(attempt + 1) * 2000]))
+        load.start()
+        time.sleep(0.3 + 0.2 * attempt)  # commits, and the checkpoints on their threads, under way
+        proc.terminate()
+        assert proc.wait(10) == 0, log.read_text()[-2000:]
+        load.join(10)
+        text = log.read_text()
+        assert "Traceback" not in text and "abnormally" not in text, text[-2000:]
+
+
+def _quietly(port: int, requests: list[bytes]) -> None:
+    with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+        loadgen.measure("127.0.0.1", port, requests, 20)
 
 
 def test_a_worker_whose_first_process_was_killed_stops_by_itself(tmp_path: Path, seeded: Path) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from micropos.acquirer.ledger import Ledger
@@ -74,7 +74,7 @@ class GroupCommit:
         try:
             if lock is None:
                 outcomes = self._apply(batch)
-                await _finish(asyncio.to_thread(ledger.commit))  # the loop reads the next requests meanwhile
+                await on_thread(ledger.commit)  # the loop reads the next requests meanwhile
             else:  # other workers wait for the ledger: hold it the shortest time, nothing else in between
                 await lock.acquire()
                 try:
@@ -115,12 +115,13 @@ class GroupCommit:
         return outcomes
 
 
-async def _finish(call: Coroutine[Any, Any, None]) -> None:
-    """Awaits work done on a thread; cancelled meanwhile, it waits for the thread to finish, then is cancelled.
+async def on_thread(call: Callable[[], None]) -> None:
+    """``call()`` on a worker thread; cancelled meanwhile, it waits for the thread to finish, then is cancelled.
 
-    (The thread cannot be stopped, and a commit under way holds the ledger.)
+    A thread cannot be stopped, and one at work holds the ledger (a commit,
+    a checkpoint): closing the ledger under it would crash the process.
     """
-    running = asyncio.ensure_future(call)
+    running = asyncio.ensure_future(asyncio.to_thread(call))
     try:
         await asyncio.shield(running)
     except asyncio.CancelledError:

@@ -42,7 +42,7 @@ from typing import cast
 
 from micropos import iso8583
 from micropos import mac as _mac
-from micropos.acquirer.commit import GroupCommit
+from micropos.acquirer.commit import GroupCommit, on_thread
 from micropos.acquirer.faults import GARBAGE, Fault, FaultKind, FaultPlan
 from micropos.acquirer.ledger import Checkpointer, Ledger
 from micropos.acquirer.rules import (
@@ -313,7 +313,7 @@ class AcquirerServer:
             while True:
                 await asyncio.sleep(CHECKPOINT_EVERY_S)
                 try:
-                    await asyncio.to_thread(checkpointer.run)
+                    await on_thread(checkpointer.run)
                 except sqlite3.Error as exc:  # busy or locked: the next one catches up
                     log.info("checkpoint skipped: %s", exc)
         finally:

@@ -141,18 +141,20 @@ def fork_workers(sockets: list[socket.socket], work: Callable[[socket.socket], N
     return pids
 
 
-def stop_workers(pids: list[int]) -> None:
-    """Sends each worker SIGTERM and waits for it."""
+def stop_workers(pids: list[int]) -> list[int]:
+    """Sends each worker SIGTERM and waits for it; the exit statuses (``os.waitstatus_to_exitcode``)."""
     for pid in pids:
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             continue
+    statuses = []
     for pid in pids:
         try:
-            os.waitpid(pid, 0)
+            statuses.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
         except ChildProcessError:
             continue
+    return statuses
 
 
 def orphaned(parent: int) -> bool:
