@@ -123,7 +123,7 @@ async def _until_terminated(serving: Coroutine[Any, Any, None]) -> None:
 
 async def _worker(first: int, host: str, db: str, sock: socket.socket, options: dict[str, Any]) -> None:
     """One more worker: serves until it is told to stop (SIGTERM), or finds the process that started it gone."""
-    serving = asyncio.ensure_future(serve(host, 0, db, listener=sock, **options))
+    serving = asyncio.ensure_future(serve(host, 0, db, listener=sock, checkpoints=False, **options))
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, serving.cancel)
     while not serving.done():
         await asyncio.wait({serving}, timeout=1.0)

@@ -9,6 +9,7 @@ MTI, ``"p"`` the bitmap in hex, field numbers as keys, DE 64 as 16 hex digits.
 from __future__ import annotations
 
 import asyncio
+import binascii
 import socket
 import struct
 from collections.abc import Mapping
@@ -43,6 +44,10 @@ SPEC: dict[str, dict[str, Any]] = _spec()
 CONTENT: dict[str, str] = {str(f.number): f.content.lower() for f in tables.profile() if f.number}
 
 Message = dict[str, str]
+
+#: Each data field's (digits of its length prefix or 0 when fixed, longest length, binary), for :func:`encode`.
+_LAYOUT: dict[str, tuple[int, int, bool]] = {
+    key: (spec["len_type"], spec["max_len"], spec["data_enc"] == "b") for key, spec in SPEC.items() if key.isdigit()}
 
 #: The primary bitmap with a bit set for each field of the profile (bit 1 the most significant).
 _PROFILE_BITS = sum(1 << (64 - int(key)) for key in SPEC if key.isdigit())
@@ -168,22 +173,51 @@ def decode(raw: bytes) -> Message:
 def encode(fields: Mapping[str, str]) -> bytes:
     """Encodes a message from ``"t"`` and its fields; any ``"p"`` given is recomputed.
 
+    The bytes are those pyiso8583 makes from :data:`SPEC` (a test holds the
+    two to it over thousands of messages), laid out straight from the
+    profile: the acquirer encodes every answer, and the general library
+    costs it more than its rules.
+
     Raises:
         ProfileError: a field is missing from the profile, has the wrong length
             or the wrong characters, or the result exceeds 2048 bytes.
     """
-    doc = {key: value for key, value in fields.items() if key != "p"}
-    for key in doc:
-        if key not in SPEC or key == "h":
+    _check_content(fields)
+    numbers = []
+    for key in fields:
+        if key not in _LAYOUT:
+            if key in ("t", "p"):
+                continue
             raise ProfileError("field is not part of the profile", key)
-    _check_content(doc)
-    try:
-        raw, _ = iso8583.encode(doc, SPEC)
-    except iso8583.EncodeError as exc:
-        raise ProfileError(exc.msg, exc.field) from None
+        numbers.append(int(key))
+    numbers.sort()
+    bitmap = 0
+    parts = [fields["t"].encode(), b""]
+    for number in numbers:
+        key = str(number)
+        value = fields[key]
+        length_digits, max_length, binary = _LAYOUT[key]
+        if binary:
+            try:
+                data = binascii.a2b_hex(value)
+            except (binascii.Error, ValueError):
+                raise ProfileError(f"{value!r} is not hex", key) from None
+        else:
+            data = value.encode("ascii")  # _check_content let through ASCII only
+        if length_digits == 0:
+            if len(data) != max_length:
+                raise ProfileError(f"field data is {len(data)} bytes, expecting {max_length}", key)
+        else:
+            if len(data) > max_length:
+                raise ProfileError(f"field data is {len(data)} bytes, larger than maximum {max_length}", key)
+            parts.append(b"%0*d" % (length_digits, len(data)))
+        parts.append(data)
+        bitmap |= 1 << (64 - number)
+    parts[1] = bitmap.to_bytes(8, "big")
+    raw = b"".join(parts)
     if len(raw) > MAX_MESSAGE:
         raise ProfileError(f"message of {len(raw)} bytes exceeds {MAX_MESSAGE}")
-    return bytes(raw)
+    return raw
 
 
 def _check_content(doc: Mapping[str, str]) -> None:

@@ -8,8 +8,9 @@ import threading
 import time
 import tracemalloc
 
-from micropos import iso8583
+from micropos import iso8583, loadgen
 from micropos.acquirer import server
+from micropos.acquirer.ledger import Ledger
 from micropos.acquirer.server import start_in_thread
 from micropos.acquirer_cli import spawn
 
@@ -123,3 +124,18 @@ def test_a_client_that_sends_without_reading_is_slowed_down_and_loses_no_answer(
         stans = [iso8583.decode(iso8583.recv_frame(sock) or b"")["11"] for _ in range(count)]
         sender.join(10)
         assert stans == [f"{n:06d}" for n in range(1, count + 1)]
+
+
+def test_the_ledger_is_checkpointed_once_its_commits_pause(tmp_path):
+    db = tmp_path / "ledger.sqlite3"
+    with start_in_thread(db) as acquirer, socket.create_connection(acquirer.address) as sock:
+        for stan in range(1, 300):
+            sock.sendall(_echo_with_stan(stan))
+            assert iso8583.recv_frame(sock) is not None
+        with Ledger(db) as ledger:  # an echo writes nothing: some refunds' worth of pages for the log
+            ledger.seed_rows(loadgen.originals(300, loadgen.yesterday()))
+        before = db.stat().st_size
+        deadline = time.monotonic() + 5
+        while db.stat().st_size == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert db.stat().st_size > before, "the log was not copied into the database"

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
+import string
 
 import pytest
 
@@ -164,3 +166,49 @@ def test_ksn_of() -> None:
     assert err.value.field == "53"
     with pytest.raises(iso8583.ProfileError):
         iso8583.ksn_of({"53": "12345678"})
+
+
+def _random_fields(rng: random.Random, valid: bool) -> dict[str, object]:
+    """A random subset of the profile's fields; when not ``valid``, some with a wrong length or character."""
+    alphabets = {"n": "0123456789", "an": string.ascii_letters + string.digits + " ",
+                 "ans": "".join(map(chr, range(0x20, 0x7F))), "b": "0123456789ABCDEFabcdef"}
+    fields: dict[str, object] = {"t": "".join(rng.choice("0123456789") for _ in range(4))}
+    for key, kind in iso8583.CONTENT.items():
+        if rng.random() < 0.5:
+            continue
+        spec = iso8583.SPEC[key]
+        longest = spec["max_len"] * (2 if kind == "b" else 1)
+        length = longest if spec["len_type"] == 0 else rng.randint(0, longest)
+        value = "".join(rng.choice(alphabets[kind]) for _ in range(length))
+        if not valid and rng.random() < 0.15:
+            value = rng.choice([value[:-1], value + "7", value + "x", value.replace(value[:1] or "0", "\x01", 1),
+                                value + "é", " " + value[1:]])
+        fields[key] = value
+    if not valid and rng.random() < 0.05:
+        fields[rng.choice(["1", "5", "65", "70", "x"])] = "1"
+    return fields
+
+
+@pytest.mark.parametrize("valid", [True, False])
+def test_the_encoder_makes_the_very_bytes_pyiso8583_makes_and_refuses_what_it_refuses(valid: bool) -> None:
+    rng = random.Random(8583 + valid)
+    for _ in range(3000):
+        fields = _random_fields(rng, valid)
+        try:
+            ours: bytes | str = iso8583.encode(fields)  # type: ignore[arg-type]
+        except iso8583.ProfileError as exc:
+            ours = f"refused: {exc.field}"
+        try:  # the library, plus the profile's rules it does not know: no field outside SPEC, character classes
+            foreign = [k for k in fields if k not in iso8583.SPEC or k == "h"]
+            if foreign:
+                raise KeyError(foreign[0])
+            stock: bytes | str = bytes(pyiso8583.encode(dict(fields), iso8583.SPEC)[0])
+            decoded = pyiso8583.decode(stock, iso8583.SPEC)[0]
+            iso8583._check_content(decoded)
+            if len(stock) > iso8583.MAX_MESSAGE:
+                stock = "refused: None"
+        except (pyiso8583.EncodeError, iso8583.ProfileError, KeyError) as exc:
+            stock = f"refused: {getattr(exc, 'field', None)}"
+        if isinstance(ours, str) and isinstance(stock, str):
+            continue  # both refuse (each names the first fault it meets, not always the same field)
+        assert ours == stock, fields

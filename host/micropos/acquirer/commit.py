@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from micropos.acquirer.ledger import Ledger
@@ -22,6 +22,9 @@ from micropos.acquirer.workers import WriterLock
 
 log = logging.getLogger(__name__)
 
+
+#: Each piece of work's result, or what it raised.
+Outcomes = list[tuple[Any, BaseException | None]]
 
 #: Told a piece of work's result, or what it raised, once its batch is on disk (or failed to get there).
 Done = Callable[[Any, BaseException | None], None]
@@ -60,42 +63,60 @@ class GroupCommit:
             await asyncio.gather(self._drainer, return_exceptions=True)
 
     async def _drain(self) -> None:
+        lock = self._lock
         try:
             while self._waiting:
                 await asyncio.sleep(0)  # requests ready in this turn of the loop join the batch
-                batch, self._waiting = self._waiting, []
-                await self._commit(batch)
+                if lock is None:
+                    batch = self._take()
+                    self._tell(batch, await self._commit(batch, on_thread))  # the loop reads on meanwhile
+                    continue
+                # other workers share the ledger: the batch is taken once it is this worker's turn (what
+                # arrived while it waited joins it), and the ledger held the shortest time, nothing in between
+                await lock.acquire()
+                try:
+                    batch = self._take()
+                    outcomes = await self._commit(batch, None)
+                finally:
+                    lock.release()
+                self._tell(batch, outcomes)
         finally:
             self._drainer = None
 
-    async def _commit(self, batch: list[tuple[Callable[[], Any], Done]]) -> None:
+    def _take(self) -> list[tuple[Callable[[], Any], Done]]:
+        batch, self._waiting = self._waiting, []
+        return batch
+
+    async def _commit(self, batch: list[tuple[Callable[[], Any], Done]],
+                      thread: Callable[[Callable[[], None]], Awaitable[None]] | None) -> Outcomes | BaseException:
+        """Applies and commits the batch (the commit on ``thread`` when given); the outcomes, or why nothing stands."""
         ledger = self._ledger
-        lock = self._lock
         try:
-            if lock is None:
-                outcomes = self._apply(batch)
-                await on_thread(ledger.commit)  # the loop reads the next requests meanwhile
-            else:  # other workers wait for the ledger: hold it the shortest time, nothing else in between
-                await lock.acquire()
-                try:
-                    outcomes = self._apply(batch)
-                    ledger.commit()
-                finally:
-                    lock.release()
+            outcomes = self._apply(batch)
+            if thread is None:
+                ledger.commit()
+            else:
+                await thread(ledger.commit)
         except BaseException as exc:  # the commit itself failed: nothing of the batch stands
             if ledger.in_transaction:
                 ledger.rollback()
             if not isinstance(exc, Exception):
                 raise  # cancelled: the server is closing, and its connections with it
-            for _, done in batch:
-                _tell(done, None, exc)
-            return
+            return exc
         self.batches += 1
         self.applied += len(batch)
+        return outcomes
+
+    @staticmethod
+    def _tell(batch: list[tuple[Callable[[], Any], Done]], outcomes: Outcomes | BaseException) -> None:
+        if isinstance(outcomes, BaseException):
+            for _, done in batch:
+                _tell(done, None, outcomes)
+            return
         for (_, done), (value, error) in zip(batch, outcomes, strict=True):
             _tell(done, value, error)
 
-    def _apply(self, batch: list[tuple[Callable[[], Any], Done]]) -> list[tuple[Any, BaseException | None]]:
+    def _apply(self, batch: list[tuple[Callable[[], Any], Done]]) -> Outcomes:
         """The batch's work in one open transaction: each result, or what it raised (its changes undone)."""
         ledger = self._ledger
         ledger.begin()

@@ -723,6 +723,13 @@ class Checkpointer:
 
     def __init__(self, path: str) -> None:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._version = -1
+
+    def changed(self) -> bool:
+        """Whether any connection committed since the last call (cheap: shared memory, no disk)."""
+        version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        changed, self._version = version != self._version, version
+        return changed
 
     def run(self) -> None:
         """A passive checkpoint: as much of the log as no reader needs, never waiting for a writer."""

@@ -60,7 +60,8 @@ log = logging.getLogger(__name__)
 DEFAULT_IDLE_TIMEOUT_S = 30.0
 DEFAULT_MAX_CONNECTIONS = 200  # well under a 256-descriptor limit: accept() always finds one
 RECEIVED_KEPT = 1000
-CHECKPOINT_EVERY_S = 0.5
+QUIET_S = 0.2  # commits paused this long: time to checkpoint
+CHECKPOINT_AT_MOST_S = 30.0  # a load that never pauses: checkpoint after this long all the same
 _LIMIT_LOG_EVERY_S = 60.0
 
 
@@ -195,7 +196,8 @@ class AcquirerServer:
 
     def __init__(self, acquirer: Acquirer, faults: FaultPlan | None = None, bdk: bytes = _mac.DEMO_BDK, *,
                  idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S,
-                 max_connections: int = DEFAULT_MAX_CONNECTIONS, writer_lock: WriterLock | None = None) -> None:
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS, writer_lock: WriterLock | None = None,
+                 checkpoints: bool = True) -> None:
         if idle_timeout <= 0 or max_connections < 1:
             raise ValueError("the idle timeout and the connection limit must be positive")
         self.acquirer = acquirer
@@ -203,6 +205,7 @@ class AcquirerServer:
         self.bdk = bdk
         self.idle_timeout = idle_timeout
         self.max_connections = max_connections
+        self.checkpoints = checkpoints  # this process checkpoints the ledger (one worker of several does)
         self.received: deque[bytes] = deque(maxlen=RECEIVED_KEPT)
         self._commit = GroupCommit(acquirer.ledger, writer_lock)
         self._listener: socket.socket | None = None
@@ -229,7 +232,7 @@ class AcquirerServer:
         self._listener = listener
         self._accepting = asyncio.create_task(self._accept_loop(listener))
         self._sweeping = asyncio.create_task(self._sweep())
-        if self.acquirer.ledger.path != ":memory:":
+        if self.checkpoints and self.acquirer.ledger.path != ":memory:":
             self._checkpointing = asyncio.create_task(self._checkpoint(self.acquirer.ledger.checkpoint_apart()))
         return self.address
 
@@ -308,13 +311,29 @@ class AcquirerServer:
 
     @staticmethod
     async def _checkpoint(checkpointer: Checkpointer) -> None:
-        """Checkpoints the ledger twice a second on a thread, off the commits' path."""
+        """Checkpoints the ledger on a thread once its commits pause, and at least every ``CHECKPOINT_AT_MOST_S``.
+
+        A checkpoint syncs the database file, and the commits' syncs of
+        the log wait behind it (one file system journal): done while
+        requests flow it holds their answers for 10-20 ms. So it waits for
+        a pause of ``QUIET_S`` in the commits (the data version of the
+        database unchanged, whichever worker wrote), or for the log to have
+        gone unchecked for too long under a load that never pauses.
+        """
         try:
+            last = now = time.monotonic()
+            changed_at: float | None = None
             while True:
-                await asyncio.sleep(CHECKPOINT_EVERY_S)
+                await asyncio.sleep(QUIET_S / 4)
+                now = time.monotonic()
+                if checkpointer.changed():
+                    changed_at = now
+                if changed_at is None or (now - changed_at < QUIET_S and now - last < CHECKPOINT_AT_MOST_S):
+                    continue
                 try:
                     await on_thread(checkpointer.run)
-                except sqlite3.Error as exc:  # busy or locked: the next one catches up
+                    changed_at, last = None, now
+                except sqlite3.Error as exc:  # busy or locked: the next try catches up
                     log.info("checkpoint skipped: %s", exc)
         finally:
             checkpointer.close()
@@ -468,6 +487,7 @@ async def serve(
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     listener: socket.socket | None = None,
     writer_lock: WriterLock | None = None,
+    checkpoints: bool = True,
 ) -> None:
     """Runs the acquirer until cancelled.
 
@@ -486,6 +506,7 @@ async def serve(
         max_connections: open connections at most (the longest-idle one makes room).
         listener: a socket bound already (one worker's, ``micropos.acquirer.workers``) instead of host and port.
         writer_lock: taken around each transaction when other workers share the ledger.
+        checkpoints: whether this process checkpoints the ledger (the first worker does, for all).
     """
     plan = faults if isinstance(faults, FaultPlan) else FaultPlan()
     if not isinstance(faults, FaultPlan):
@@ -493,7 +514,7 @@ async def serve(
             plan.add(item)
     acquirer = open_acquirer(db, seed, refund_window_days=refund_window_days, clock=clock)
     server = AcquirerServer(acquirer, plan, bdk, idle_timeout=idle_timeout, max_connections=max_connections,
-                            writer_lock=writer_lock)
+                            writer_lock=writer_lock, checkpoints=checkpoints)
     try:
         await server.start(host, port, listener)
         if on_ready is not None:
