@@ -259,10 +259,13 @@ def fingerprint(fields: Mapping[str, str]) -> str:
     return FINGERPRINT_V2 + hashlib.sha256(content.encode()).hexdigest()
 
 
-def same_request(stored: str, fields: Mapping[str, str]) -> bool:
-    """Whether ``fields`` are the request whose fingerprint was stored (by this or an older micropos)."""
+def same_request(stored: str, fields: Mapping[str, str], made: str | None = None) -> bool:
+    """Whether ``fields`` (fingerprint ``made`` if known) are the request whose fingerprint was stored.
+
+    A fingerprint stored by an older micropos is recognised too.
+    """
     if stored.startswith(FINGERPRINT_V2):
-        return stored == fingerprint(fields)
+        return stored == (made or fingerprint(fields))
     content = {k: v for k, v in fields.items() if k not in _NOT_CONTENT}  # the first version: sorted JSON
     return stored == hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -288,6 +291,7 @@ class Ledger:
         self._depth = 0
         self._known: set[tuple[str, str]] = set()  # (terminal, merchant) pairs found registered
         self._counters: dict[str, int] = {}  # counter values taken in the open transaction (``_next``)
+        self._rrn_day: tuple[date | None, str] = (None, "")  # a day and the RRN prefix it makes
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA busy_timeout = 10000")  # another process's commit is brief: wait for it
@@ -309,8 +313,7 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self) -> _Atomic:
         """Everything inside commits together or not at all.
 
         Directly inside a transaction opened by ``begin`` (a batch of
@@ -318,33 +321,7 @@ class Ledger:
         raises, committed with the batch otherwise. Deeper, it joins the
         one around it.
         """
-        if self._depth > 1:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        if self._depth == 1:
-            self._db.execute("SAVEPOINT request")
-            self._depth = 2
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK TO request")
-                raise
-            finally:
-                self._depth = 1
-                self._db.execute("RELEASE request")
-            return
-        self.begin()
-        try:
-            yield
-        except BaseException:
-            self.rollback()
-            raise
-        else:
-            self.commit()
+        return _Atomic(self)
 
     @property
     def in_transaction(self) -> bool:
@@ -587,9 +564,11 @@ class Ledger:
 
     def next_rrn(self, today: date) -> str:
         """A fresh 12-digit RRN: year digit, day of year, 8-digit sequence; never one already used."""
+        if self._rrn_day[0] != today:
+            self._rrn_day = (today, f"{today.year % 10}{today.timetuple().tm_yday:03d}")
         while True:
             seq = self._next("rrn") % 100_000_000
-            rrn = f"{today.year % 10}{today.timetuple().tm_yday:03d}{seq:08d}"
+            rrn = f"{self._rrn_day[1]}{seq:08d}"
             used = self._db.execute(
                 "SELECT 1 FROM txns WHERE rrn = ? UNION ALL SELECT 1 FROM exchanges WHERE rrn = ?", (rrn, rrn)
             ).fetchone()
@@ -621,11 +600,7 @@ class Ledger:
     def find_exchanges(self, terminal_id: str, stan: str, transmitted: str,
                        mtis: tuple[str, ...]) -> dict[str, Exchange]:
         """The first exchanges of each of ``mtis`` for one (terminal, STAN, DE 7), by MTI: one query."""
-        marks = ", ".join("?" * len(mtis))
-        rows = self._db.execute(
-            f"SELECT * FROM exchanges WHERE terminal_id = ? AND stan = ? AND transmitted = ? AND mti IN ({marks})",
-            (terminal_id, stan, transmitted, *mtis),
-        ).fetchall()
+        rows = self._db.execute(_FIND_EXCHANGES[len(mtis)], (terminal_id, stan, transmitted, *mtis)).fetchall()
         return {row["mti"]: Exchange(row["fingerprint"], json.loads(row["response"]), row["rrn"], row["applied_id"])
                 for row in rows}
 
@@ -638,14 +613,13 @@ class Ledger:
             return None
         return Exchange(row["fingerprint"], json.loads(row["response"]), row["rrn"], row["applied_id"])
 
-    def record_exchange(
-        self, request: Mapping[str, str], response: Mapping[str, str], applied_id: int | None
-    ) -> None:
-        """Remembers the first answer to a request and what it applied."""
+    def record_exchange(self, request: Mapping[str, str], response: Mapping[str, str], applied_id: int | None,
+                        request_fingerprint: str | None = None) -> None:
+        """Remembers the first answer to a request and what it applied (``request_fingerprint`` if made already)."""
         self._db.execute(
             "INSERT INTO exchanges VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (request["41"], request["11"], request["7"], request["t"], fingerprint(request),
-             json.dumps(dict(response), sort_keys=True), response.get("37"), applied_id, _now()),
+            (request["41"], request["11"], request["7"], request["t"], request_fingerprint or fingerprint(request),
+             _JSON.encode(response), response.get("37"), applied_id, _now()),
         )
 
     # -- batches ---------------------------------------------------------------
@@ -739,6 +713,50 @@ class Checkpointer:
         self._db.close()
 
 
+class _Atomic:
+    """What :meth:`Ledger.atomic` returns (a class, not a generator: the acquirer enters one a request)."""
+
+    __slots__ = ("_ledger", "_depth")
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        ledger = self._ledger
+        self._depth = depth = ledger._depth
+        if depth > 1:
+            ledger._depth += 1
+        elif depth == 1:
+            ledger._db.execute("SAVEPOINT request")
+            ledger._depth = 2
+        else:
+            ledger.begin()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        ledger = self._ledger
+        if self._depth > 1:
+            ledger._depth -= 1
+        elif self._depth == 1:
+            try:
+                if kind is not None:
+                    ledger._db.execute("ROLLBACK TO request")
+            finally:
+                ledger._depth = 1
+                ledger._db.execute("RELEASE request")
+        elif kind is not None:
+            ledger.rollback()
+        else:
+            ledger.commit()
+
+
+_FIND_EXCHANGES = {
+    count: "SELECT * FROM exchanges WHERE terminal_id = ? AND stan = ? AND transmitted = ? AND mti IN"
+           f" ({', '.join('?' * count)})"
+    for count in (1, 2)}
+_JSON = json.JSONEncoder(separators=(",", ":"))  # a stored answer, read back for a repeat
+
+
 def batch_key(batch: str) -> str:
     """The canonical form of a DE 60 batch number, as stored: "1" and "000001" are one batch."""
     return f"{int(batch):06d}" if batch.isdigit() else batch
@@ -777,13 +795,13 @@ def _parse_seed_row(values: dict[str, str], source: str, line: int) -> dict[str,
 
 
 def _txn(row: sqlite3.Row) -> Txn:
-    return Txn(
-        id=row["id"], kind=Kind(row["kind"]), rrn=row["rrn"], date=date.fromisoformat(row["date"]),
-        amount=row["amount"], currency=row["currency"], pan=row["pan"], expiry=row["expiry"],
-        terminal_id=row["terminal_id"], merchant_id=row["merchant_id"], stan=row["stan"], batch=row["batch"],
-        orig_id=row["orig_id"], reason=row["reason"], approval_code=row["approval_code"], source=row["source"],
-        reversed=row["reversed_at"] is not None,
-    )
+    return Txn(row["id"], _KINDS[row["kind"]], row["rrn"], date.fromisoformat(row["date"]), row["amount"],
+               row["currency"], row["pan"], row["expiry"], row["terminal_id"], row["merchant_id"], row["stan"],
+               row["batch"], row["orig_id"], row["reason"], row["approval_code"], row["source"],
+               row["reversed_at"] is not None)
+
+
+_KINDS = {kind.value: kind for kind in Kind}
 
 
 _stamp: tuple[int, str] = (-1, "")

@@ -118,7 +118,7 @@ def response_mti(mti: str) -> str:
     return mti[:2] + str((int(mti[2]) + 1) % 10) + mti[3:]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Outcome:
     code: str
     applied_id: int | None = None
@@ -154,8 +154,12 @@ class Acquirer:
 
     # -- entry points ----------------------------------------------------------
 
-    def handle(self, request: Mapping[str, str]) -> dict[str, str]:
-        """Applies a MAC-verified request and returns the response fields (no DE 64)."""
+    def handle(self, request: Mapping[str, str], request_fingerprint: str | None = None) -> dict[str, str]:
+        """Applies a MAC-verified request and returns the response fields (no DE 64).
+
+        ``request_fingerprint`` is the request's :func:`fingerprint` when
+        made already (the server makes it before it takes its turn at the ledger).
+        """
         mti, pc = request.get("t", ""), request.get("3", "")
         required = REQUIRED.get((mti, pc))
         if required is None or not request.keys() >= required:
@@ -168,7 +172,7 @@ class Acquirer:
                                               (mti, "0400") if mti == "0200" else (mti,))
             first = seen.get(mti)
             if first is not None:
-                if same_request(first.fingerprint, request):
+                if same_request(first.fingerprint, request, request_fingerprint):
                     return dict(first.response)
                 return self.reject(request, Code.DUPLICATE)
             if mti == "0200" and "0400" in seen:
@@ -184,7 +188,7 @@ class Acquirer:
             response = self._respond(request, outcome.code, rrn=outcome.rrn, approval_code=outcome.approval_code)
             if outcome.left is not None:
                 response["54"] = outcome.left
-            self.ledger.record_exchange(request, response, outcome.applied_id)
+            self.ledger.record_exchange(request, response, outcome.applied_id, request_fingerprint)
             return response
 
     def reject(self, request: Mapping[str, str], code: str) -> dict[str, str]:

@@ -44,7 +44,7 @@ from micropos import iso8583
 from micropos import mac as _mac
 from micropos.acquirer.commit import GroupCommit, on_thread
 from micropos.acquirer.faults import GARBAGE, Fault, FaultKind, FaultPlan
-from micropos.acquirer.ledger import Checkpointer, Ledger
+from micropos.acquirer.ledger import Checkpointer, Ledger, fingerprint
 from micropos.acquirer.rules import (
     DEFAULT_REFUND_WINDOW_DAYS,
     DEMO_MERCHANT_ID,
@@ -420,7 +420,8 @@ class AcquirerServer:
             code = fault.code
             assert code is not None
             return lambda: self.acquirer.reject(request, code)
-        return lambda: self.acquirer.handle(request)
+        made = fingerprint(request)  # while another worker may hold the ledger: not in the turn at it
+        return lambda: self.acquirer.handle(request, made)
 
     def _mac_key(self, request: dict[str, str]) -> bytes | None:
         try:
