@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -98,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{LISTENING} {host}:{port} (ledger {args.db})", flush=True)
         print_refundable(server.acquirer.ledger.refundable_sales(), sys.stdout)
 
+    # What exists by now lives as long as the process: out of the collector's sight, a full collection
+    # takes under a millisecond instead of 8 (a pause every answer waiting on the ledger would share).
+    gc.freeze()
     first = os.getpid()
     pids = workers.fork_workers(sockets, lambda sock: uvloop.run(_worker(first, args.host, args.db, sock, options)))
     try:

@@ -185,6 +185,8 @@ def db(tmp_path: Path) -> Path:
 def acquirer(db: Path, seed_csv: Path) -> Iterator[RunningAcquirer]:
     with start_in_thread(db, seed_csv, clock=lambda: NOW) as running:
         yield running
+    with Ledger(db) as ledger:  # whatever the test did, each sale's kept totals are what its rows say
+        assert ledger.mismatched_totals() == []
 
 
 @pytest.fixture
@@ -789,3 +791,21 @@ def test_cli_rejects_a_bad_fault(tmp_path: Path) -> None:
                               refund_window_days=30, fault=["explode"])
     with pytest.raises(MicroposError, match="explode"):
         run_cli(args)
+
+
+def test_a_ledger_from_before_the_kept_totals_gets_them_counted_once(term: Term, db: Path,
+                                                                       acquirer: RunningAcquirer) -> None:
+    assert term.send(term.refund("612345678901", "1111", 1000))["39"] == "00"
+    reversed_refund = term.refund("612345678901", "1111", 2000)
+    assert term.send(reversed_refund)["39"] == "00"
+    assert term.send(term.reversal(reversed_refund))["39"] == "00"
+    acquirer.stop()
+    with sqlite3.connect(db) as conn:  # as an older micropos left it
+        conn.execute("ALTER TABLE txns DROP COLUMN refunded")
+        conn.execute("ALTER TABLE txns DROP COLUMN voided")
+    with Ledger(db) as ledger:
+        assert ledger.refunded(ledger.by_rrn("612345678901").id) == 1000
+        assert ledger.mismatched_totals() == []
+        ledger._db.execute("UPDATE txns SET refunded = 5 WHERE rrn = '612345678902'")  # the check can fail
+        assert [m[0] for m in ledger.mismatched_totals()] == ["612345678902"]
+        ledger._db.execute("UPDATE txns SET refunded = 0 WHERE rrn = '612345678902'")

@@ -10,9 +10,13 @@ Tables:
     batches    settled batches with the totals they were settled at
     counters   sequences behind RRNs and approval codes
 
-State is derived rather than copied: a sale is voided while an unreversed
-VOID row points at it, and what is left to refund is its amount minus its
-unreversed REFUND rows. Undoing a refund or a void is then one flag.
+A sale carries what has been refunded on it and how many voids it has
+(``refunded``, ``voided``), kept in step with its REFUND and VOID rows in
+the same transaction that inserts one or flags it reversed: what is left
+to refund is then one row away, however many refunds a sale has had
+(summing them made a refund slower with each one before it).
+``mismatched_totals`` recomputes them from the rows; the tests hold the
+two equal after every kind of change.
 
 Everything survives restarts: open the same file again.
 """
@@ -60,10 +64,12 @@ CREATE TABLE IF NOT EXISTS txns (
     approval_code TEXT,
     source        TEXT NOT NULL,
     created_at    TEXT NOT NULL,
-    reversed_at   TEXT
+    reversed_at   TEXT,
+    refunded      INTEGER NOT NULL DEFAULT 0,
+    voided        INTEGER NOT NULL DEFAULT 0
 );
 DROP INDEX IF EXISTS txns_orig;
-CREATE INDEX IF NOT EXISTS txns_orig_state ON txns (orig_id, reversed_at, kind, amount);
+DROP INDEX IF EXISTS txns_orig_state;
 CREATE INDEX IF NOT EXISTS txns_batch ON txns (terminal_id, batch);
 CREATE TABLE IF NOT EXISTS exchanges (
     terminal_id TEXT NOT NULL,
@@ -155,6 +161,8 @@ class Txn:
     approval_code: str | None
     source: str
     reversed: bool
+    refunded: int = 0  # a sale's: minor units refunded on it (unreversed refunds)
+    voided: bool = False  # a sale's: an unreversed void points at it
 
 
 @dataclass(frozen=True)
@@ -300,6 +308,9 @@ class Ledger:
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.executescript(_SCHEMA)
             self._add_columns("batches", {"rrn": "TEXT", "balanced": "INTEGER NOT NULL DEFAULT 1"})
+            if self._add_columns("txns", {"refunded": "INTEGER NOT NULL DEFAULT 0",
+                                          "voided": "INTEGER NOT NULL DEFAULT 0"}):
+                self._db.execute(_RECOUNT)  # a ledger from before the totals: count them once
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise LedgerError(f"{self.path} is not a micropos ledger: {exc}") from exc
@@ -486,6 +497,8 @@ class Ledger:
             (kind.value, rrn, day.isoformat(), amount, currency, pan, expiry, terminal_id, merchant_id, stan,
              batch, orig_id, reason, approval_code, _now()),
         )
+        if orig_id is not None:
+            self._db.execute(_ADD_TO_SALE[kind], (amount if kind is Kind.REFUND else 1, orig_id))
         # the row as written: no second query to read it back
         return Txn(id=int(cur.lastrowid or 0), kind=kind, rrn=rrn, date=day, amount=amount, currency=currency,
                    pan=pan, expiry=expiry, terminal_id=terminal_id, merchant_id=merchant_id, stan=stan, batch=batch,
@@ -504,51 +517,37 @@ class Ledger:
         return [_txn(r) for r in self._db.execute("SELECT * FROM txns ORDER BY id")]
 
     def mark_reversed(self, txn_id: int) -> bool:
-        """Undoes a row; False when it was already undone."""
-        cur = self._db.execute(
-            "UPDATE txns SET reversed_at = ? WHERE id = ? AND reversed_at IS NULL", (_now(), txn_id)
-        )
-        return cur.rowcount == 1
+        """Undoes a row (and what a refund or a void added to its sale); False when it was already undone."""
+        row = self._db.execute(
+            "UPDATE txns SET reversed_at = ? WHERE id = ? AND reversed_at IS NULL RETURNING kind, amount, orig_id",
+            (_now(), txn_id)).fetchone()
+        if row is None:
+            return False
+        kind, amount, orig_id = _KINDS[row[0]], row[1], row[2]
+        if orig_id is not None:
+            self._db.execute(_ADD_TO_SALE[kind], (-amount if kind is Kind.REFUND else -1, orig_id))
+        return True
 
     def refunded(self, sale_id: int) -> int:
         """Minor units refunded so far on a sale (unreversed refunds only)."""
-        row = self._db.execute(
-            "SELECT COALESCE(SUM(amount), 0) FROM txns WHERE orig_id = ? AND kind = 'REFUND' AND reversed_at IS NULL",
-            (sale_id,),
-        ).fetchone()
-        return int(row[0])
+        row = self._db.execute("SELECT refunded FROM txns WHERE id = ?", (sale_id,)).fetchone()
+        return 0 if row is None else int(row[0])
 
-    def refund_count(self, sale_id: int) -> int:
-        row = self._db.execute(
-            "SELECT COUNT(*) FROM txns WHERE orig_id = ? AND kind = 'REFUND' AND reversed_at IS NULL", (sale_id,)
-        ).fetchone()
-        return int(row[0])
-
-    def refund_state(self, sale_id: int) -> tuple[int, bool]:
-        """(minor units refunded so far, whether it is voided) of a sale, unreversed rows only: one query."""
-        row = self._db.execute(
-            "SELECT COALESCE(SUM(CASE WHEN kind = 'REFUND' THEN amount END), 0),"
-            " COUNT(CASE WHEN kind = 'VOID' THEN 1 END) FROM txns WHERE orig_id = ? AND reversed_at IS NULL",
-            (sale_id,),
-        ).fetchone()
-        return int(row[0]), bool(row[1])
-
-    def is_voided(self, sale_id: int) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM txns WHERE orig_id = ? AND kind = 'VOID' AND reversed_at IS NULL", (sale_id,)
-        ).fetchone()
-        return row is not None
+    def mismatched_totals(self) -> list[tuple[str, int, int, int, int]]:
+        """Sales whose kept totals differ from their rows: (RRN, refunded, by the rows, voided, by the rows)."""
+        return [tuple(row) for row in self._db.execute(
+            "SELECT rrn, refunded, counted_refunded, voided, counted_voided FROM (SELECT s.rrn, s.refunded, s.voided,"
+            " COALESCE((SELECT SUM(r.amount) FROM txns r WHERE r.orig_id = s.id AND r.kind = 'REFUND'"
+            "   AND r.reversed_at IS NULL), 0) AS counted_refunded,"
+            " (SELECT COUNT(*) FROM txns v WHERE v.orig_id = s.id AND v.kind = 'VOID' AND v.reversed_at IS NULL)"
+            "   AS counted_voided FROM txns s WHERE s.kind = 'SALE')"
+            " WHERE refunded != counted_refunded OR voided != counted_voided")]
 
     def refundable_sales(self, merchant_id: str | None = None) -> list[RefundableSale]:
         """Sales with something left to refund: not reversed, not voided, oldest first."""
         rows = self._db.execute(
-            "SELECT s.*, s.amount - COALESCE((SELECT SUM(r.amount) FROM txns r WHERE r.orig_id = s.id"
-            "   AND r.kind = 'REFUND' AND r.reversed_at IS NULL), 0) AS remaining"
-            " FROM txns s WHERE s.kind = 'SALE' AND s.reversed_at IS NULL"
-            "   AND NOT EXISTS (SELECT 1 FROM txns v WHERE v.orig_id = s.id AND v.kind = 'VOID'"
-            "   AND v.reversed_at IS NULL)"
-            "   AND (? IS NULL OR s.merchant_id = ?)"
-            " ORDER BY s.date, s.id",
+            "SELECT *, amount - refunded AS remaining FROM txns WHERE kind = 'SALE' AND reversed_at IS NULL"
+            " AND voided = 0 AND (? IS NULL OR merchant_id = ?) ORDER BY date, id",
             (merchant_id, merchant_id),
         )
         return [
@@ -675,12 +674,13 @@ class Ledger:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
-    def _add_columns(self, table: str, columns: dict[str, str]) -> None:
-        """Adds the columns a ledger made by an older micropos lacks."""
+    def _add_columns(self, table: str, columns: dict[str, str]) -> list[str]:
+        """Adds the columns a ledger made by an older micropos lacks; those it added."""
         have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-        for name, kind in columns.items():
-            if name not in have:
-                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        added = [name for name in columns if name not in have]
+        for name in added:
+            self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {columns[name]}")
+        return added
 
     def is_settled(self, txn: Txn) -> bool:
         """Whether a row is in a settled batch; seeded sales are settled by definition."""
@@ -798,10 +798,19 @@ def _txn(row: sqlite3.Row) -> Txn:
     return Txn(row["id"], _KINDS[row["kind"]], row["rrn"], date.fromisoformat(row["date"]), row["amount"],
                row["currency"], row["pan"], row["expiry"], row["terminal_id"], row["merchant_id"], row["stan"],
                row["batch"], row["orig_id"], row["reason"], row["approval_code"], row["source"],
-               row["reversed_at"] is not None)
+               row["reversed_at"] is not None, row["refunded"], bool(row["voided"]))
 
 
 _KINDS = {kind.value: kind for kind in Kind}
+
+#: What a refund (its amount) or a void (one) adds to its sale's totals; a reversal adds the opposite.
+_ADD_TO_SALE = {Kind.REFUND: "UPDATE txns SET refunded = refunded + ? WHERE id = ?",
+                Kind.VOID: "UPDATE txns SET voided = voided + ? WHERE id = ?"}
+
+_RECOUNT = (
+    "UPDATE txns SET refunded = COALESCE((SELECT SUM(r.amount) FROM txns r WHERE r.orig_id = txns.id"
+    " AND r.kind = 'REFUND' AND r.reversed_at IS NULL), 0), voided = (SELECT COUNT(*) FROM txns v"
+    " WHERE v.orig_id = txns.id AND v.kind = 'VOID' AND v.reversed_at IS NULL) WHERE kind = 'SALE'")
 
 
 _stamp: tuple[int, str] = (-1, "")

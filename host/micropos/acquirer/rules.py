@@ -233,8 +233,7 @@ class Acquirer:
         if sale is None or f"{sale.date.month:02d}{sale.date.day:02d}" != original[12:16]:
             return _Outcome(Code.NOT_FOUND)
         # The original is found: whatever the answer, it says what is left to refund (DE 54).
-        refunded, voided = self.ledger.refund_state(sale.id)
-        left = sale.amount - refunded
+        left = sale.amount - sale.refunded
 
         def refused(code: str) -> _Outcome:
             return _Outcome(code, left=f"{sale.currency}{left:012d}")
@@ -248,7 +247,7 @@ class Acquirer:
             return refused(Code.INVALID_AMOUNT)
         if amount > left:
             return refused(Code.EXCEEDS_ORIGINAL)
-        if voided:
+        if sale.voided:
             return refused(Code.INVALID_TRANSACTION)
         if (self.today() - sale.date).days > self.refund_window_days:
             return refused(Code.NOT_PERMITTED)
@@ -270,7 +269,7 @@ class Acquirer:
         sale = self._original_sale(request)
         if sale is None or sale.terminal_id != request["41"]:
             return _Outcome(Code.NOT_FOUND)
-        if self.ledger.is_voided(sale.id) or self.ledger.refund_count(sale.id) or self.ledger.is_settled(sale):
+        if sale.voided or sale.refunded or self.ledger.is_settled(sale):
             return _Outcome(Code.INVALID_TRANSACTION)
         if request["2"] != sale.pan:
             return _Outcome(Code.INVALID_CARD)
