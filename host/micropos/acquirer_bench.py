@@ -30,7 +30,7 @@ from micropos.errors import SetupError
 
 Row = tuple[str, str, str]
 CONCURRENCY = (1, 10, 100)
-REQUESTS = 10_000  # per run: long enough that the 100 connections' first requests (a burst) are 1% of it
+REQUESTS = 20_000  # per run: long enough that the burst of 100 connections' first requests is 0.5% of it
 RUNS = 3
 BENCH_VENV = paths.VAR / "bench-venv"
 LOCK = paths.ROOT / "requirements-bench.lock"

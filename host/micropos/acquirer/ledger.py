@@ -379,17 +379,17 @@ class Ledger:
             self._depth = 0
             self._counters.clear()
 
-    def checkpoint_apart(self) -> Checkpointer:
-        """Stops this connection's commits from checkpointing; returns the :class:`Checkpointer` that should.
+    def checkpoint_apart(self) -> None:
+        """Stops this connection's commits from checkpointing: a :class:`Checkpointer` does it.
 
         In WAL mode the commit that takes the log past 1,000 pages copies
         them into the database file and syncs it before returning, which
         stops a busy server (and, with several workers, the ledger) for
         several milliseconds. A checkpoint from a connection of its own
-        copies them while the commits go on.
+        copies them while the commits go on. Every connection that writes
+        must be told: one left alone checkpoints inside its commits.
         """
         self._db.execute("PRAGMA wal_autocheckpoint = 0")
-        return Checkpointer(self.path)
 
     # -- terminals -------------------------------------------------------------
 

@@ -61,7 +61,7 @@ DEFAULT_IDLE_TIMEOUT_S = 30.0
 DEFAULT_MAX_CONNECTIONS = 200  # well under a 256-descriptor limit: accept() always finds one
 RECEIVED_KEPT = 1000
 QUIET_S = 0.2  # commits paused this long: time to checkpoint
-CHECKPOINT_AT_MOST_S = 30.0  # a load that never pauses: checkpoint after this long all the same
+CHECKPOINT_AT_MOST_S = 5.0  # a load that never pauses: checkpoint all the same (the log ~150 MB at full load)
 _LIMIT_LOG_EVERY_S = 60.0
 
 
@@ -232,8 +232,11 @@ class AcquirerServer:
         self._listener = listener
         self._accepting = asyncio.create_task(self._accept_loop(listener))
         self._sweeping = asyncio.create_task(self._sweep())
-        if self.checkpoints and self.acquirer.ledger.path != ":memory:":
-            self._checkpointing = asyncio.create_task(self._checkpoint(self.acquirer.ledger.checkpoint_apart()))
+        ledger = self.acquirer.ledger
+        if ledger.path != ":memory:":
+            ledger.checkpoint_apart()  # in every worker; one of them checkpoints for all
+            if self.checkpoints:
+                self._checkpointing = asyncio.create_task(self._checkpoint(Checkpointer(ledger.path)))
         return self.address
 
     async def serve_forever(self) -> None:
