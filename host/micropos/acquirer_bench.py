@@ -1,8 +1,11 @@
 """``make bench``, the acquirer's rows: refunds a second and latency, side by side with a stateless peer.
 
-Both servers run in their own process and face the same load generator
+Both servers run in their own processes and face the same load generator
 (``micropos.loadgen``: requests built before the clock starts) at 1, 10 and
-100 connections; each figure is the median of three runs. The peer is
+100 connections; each figure is the median of three runs of ``REQUESTS``.
+micropos runs as ``micropos acquirer --workers 2`` (``OPTIONS``): a worker
+a core, as a 2-core machine should run it; the peer has no such option and
+uses one. The peer is
 iso8583sim's mock host (``requirements-bench.lock``, installed into
 ``var/bench-venv``, apart from the project's environment): it checks no MAC
 and keeps no ledger, so it is sent the same refunds without DE 53 and DE 64.
