@@ -9,12 +9,17 @@ the event loop goes on reading and checking the next requests meanwhile;
 they wait for the following batch. Only when the commit has returned are
 the batch's answers released: an answer the terminal receives is never
 lost, even to a ``kill -9``.
+
+When other worker processes write the same ledger (``micropos.acquirer.
+workers``), a batch waits for this worker's turn, takes in whatever
+arrived meanwhile, and is applied and committed on the loop itself, with
+nothing else in between: the others wait for every microsecond of it.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from micropos.acquirer.ledger import Ledger
@@ -29,6 +34,9 @@ Outcomes = list[tuple[Any, BaseException | None]]
 #: Told a piece of work's result, or what it raised, once its batch is on disk (or failed to get there).
 Done = Callable[[Any, BaseException | None], None]
 
+#: Pieces of work and whom to tell, in the order they came.
+Batch = list[tuple[Callable[[], Any], Done]]
+
 
 class GroupCommit:
     """Runs ledger work in batches, one commit each.
@@ -40,7 +48,7 @@ class GroupCommit:
     def __init__(self, ledger: Ledger, lock: WriterLock | None = None) -> None:
         self._ledger = ledger
         self._lock = lock  # taken around each transaction when other processes write the same ledger
-        self._waiting: list[tuple[Callable[[], Any], Done]] = []
+        self._waiting: Batch = []
         self._drainer: asyncio.Task[None] | None = None
         self.batches = 0
         self.applied = 0
@@ -69,34 +77,33 @@ class GroupCommit:
                 await asyncio.sleep(0)  # requests ready in this turn of the loop join the batch
                 if lock is None:
                     batch = self._take()
-                    self._tell(batch, await self._commit(batch, on_thread))  # the loop reads on meanwhile
+                    self._report(batch, await self._commit(batch, on_loop=False))  # the loop reads on meanwhile
                     continue
                 # other workers share the ledger: the batch is taken once it is this worker's turn (what
                 # arrived while it waited joins it), and the ledger held the shortest time, nothing in between
                 await lock.acquire()
                 try:
                     batch = self._take()
-                    outcomes = await self._commit(batch, None)
+                    outcomes = await self._commit(batch, on_loop=True)
                 finally:
                     lock.release()
-                self._tell(batch, outcomes)
+                self._report(batch, outcomes)
         finally:
             self._drainer = None
 
-    def _take(self) -> list[tuple[Callable[[], Any], Done]]:
+    def _take(self) -> Batch:
         batch, self._waiting = self._waiting, []
         return batch
 
-    async def _commit(self, batch: list[tuple[Callable[[], Any], Done]],
-                      thread: Callable[[Callable[[], None]], Awaitable[None]] | None) -> Outcomes | BaseException:
-        """Applies and commits the batch (the commit on ``thread`` when given); the outcomes, or why nothing stands."""
+    async def _commit(self, batch: Batch, *, on_loop: bool) -> Outcomes | BaseException:
+        """Applies and commits the batch (on a thread unless ``on_loop``); the outcomes, or why none stand."""
         ledger = self._ledger
         try:
             outcomes = self._apply(batch)
-            if thread is None:
+            if on_loop:
                 ledger.commit()
             else:
-                await thread(ledger.commit)
+                await on_thread(ledger.commit)
         except BaseException as exc:  # the commit itself failed: nothing of the batch stands
             if ledger.in_transaction:
                 ledger.rollback()
@@ -108,7 +115,8 @@ class GroupCommit:
         return outcomes
 
     @staticmethod
-    def _tell(batch: list[tuple[Callable[[], Any], Done]], outcomes: Outcomes | BaseException) -> None:
+    def _report(batch: Batch, outcomes: Outcomes | BaseException) -> None:
+        """Tells each piece of work its outcome, or, when the commit failed, why none stands."""
         if isinstance(outcomes, BaseException):
             for _, done in batch:
                 _tell(done, None, outcomes)
@@ -116,7 +124,7 @@ class GroupCommit:
         for (_, done), (value, error) in zip(batch, outcomes, strict=True):
             _tell(done, value, error)
 
-    def _apply(self, batch: list[tuple[Callable[[], Any], Done]]) -> Outcomes:
+    def _apply(self, batch: Batch) -> Outcomes:
         """The batch's work in one open transaction: each result, or what it raised (its changes undone)."""
         ledger = self._ledger
         ledger.begin()
