@@ -105,6 +105,16 @@ def _quietly(port: int, requests: list[bytes]) -> None:
         loadgen.measure("127.0.0.1", port, requests, 20)
 
 
+def test_ctrl_c_at_the_terminal_stops_every_worker_quietly(tmp_path: Path, seeded: Path) -> None:
+    log = tmp_path / "acquirer.log"
+    proc, _ = spawn(seeded, log, options=("--workers", "2"), start_new_session=True)
+    workers = _children(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: every process of the foreground group
+    assert proc.wait(10) == 0
+    assert _gone_within(workers, 5)
+    assert "Traceback" not in log.read_text()
+
+
 def test_a_worker_whose_first_process_was_killed_stops_by_itself(tmp_path: Path, seeded: Path) -> None:
     proc, _ = spawn(seeded, tmp_path / "acquirer.log", options=("--workers", "2"))
     workers = _children(proc.pid)
