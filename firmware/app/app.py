@@ -49,7 +49,6 @@ class App:
         self.screen = None
         self._last_key_ms = time.ticks_ms()
         self.reversals_owed = 0
-        self.settlement_owed = False  # one of those owed is a settlement to send again, not a reversal
         self._job = None
         self._job_ready = asyncio.Event()
         make_printer = getattr(board, "make_printer", None)

@@ -17,16 +17,9 @@ class Idle(Screen):
             "%04d-%02d-%02d" % (now[0], now[1], now[2]) if known else "",
             "%02d:%02d" % (now[3], now[4]) if known else "",
             "",
-            self._owed(),
+            self.t("reversal_owed") if self.app.reversals_owed else "",
             self.t("func_menu"),
         )
-
-    def _owed(self):
-        """What the next send must first deliver (design: the idle screen shows a reversal is owed)."""
-        owed = self.app.reversals_owed
-        if not owed:
-            return ""
-        return self.t("settle_owed") if owed == 1 and self.app.settlement_owed else self.t("reversal_owed")
 
     def on_key(self, key):
         if key == keys.FUNC:

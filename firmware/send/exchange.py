@@ -84,7 +84,6 @@ async def send(app, job, on_stage):
         outcome = Outcome(failure, txn)
     elif failure is not None and txn.type == kinds.SETTLEMENT:
         app.reversals_owed += 1  # nothing to undo: the same settlement goes again before anything else
-        app.settlement_owed = True
         outcome = Outcome(failure, txn)
     elif failure is not None:
         import reversals

@@ -43,10 +43,7 @@ def queue_lost(app):
     journal = app.journal()
     pending = journal.pending_without_outcome()
     owed = 0
-    app.settlement_owed = False
     for txn in pending:
-        if txn.type == kinds.SETTLEMENT:
-            app.settlement_owed = True
         if txn.type == kinds.REVERSAL or txn.type == kinds.SETTLEMENT:
             owed += 1
         elif not any(_reverses(other, txn) for other in pending):
@@ -107,7 +104,6 @@ async def deliver(app, on_stage):
                 return "reversal_refused"
             journal_outcome(app, job.txn, seq, code, rrn, auth, done)  # the batch is the same on both sides now
             app.reversals_owed -= 1
-            app.settlement_owed = False
             continue
         failure, code, rrn, _, _ = await send_one(app, job, seq, on_stage)
         if failure == "no_connect" or failure == "host_timeout":

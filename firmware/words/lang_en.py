@@ -23,7 +23,6 @@ enter_ok=ENTER:OK
 any_key=Any key: idle
 too_short=Too short
 reversal_owed=Reversal pending
-settle_owed=Settlement pending
 password=Supervisor pwd
 wrong_password=Wrong password
 tries_left=Tries left: %d

@@ -20,7 +20,6 @@ enter_ok=确认:继续
 any_key=任意键返回
 too_short=位数不足
 reversal_owed=有冲正待发送
-settle_owed=有结算待完成
 password=主管密码
 wrong_password=密码错误
 tries_left=还可试%d次

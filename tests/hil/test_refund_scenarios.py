@@ -31,8 +31,7 @@ ZH = {
     "Left to refund": "可退金额", "EXCEEDS ORIGINAL": "超过原交易金额", "ORIGINAL NOT FOUND": "原交易不存在",
     "INVALID CARD": "无效卡号", "NOT PERMITTED": "终端不允许此交易", "Date": "日期", "INVALID TXN": "无效交易",
     "NOT DONE - do not pay out": "交易未完成 请勿付款", "No answer: reversal pending": "主机无应答: 冲正待发送",
-    "Reversal pending": "有冲正待发送", "Settlement pending": "有结算待完成", "reversal sent": "冲正已完成",
-    "Receiving": "接收中", "REVERSAL": "冲正",
+    "Reversal pending": "有冲正待发送", "reversal sent": "冲正已完成", "Receiving": "接收中", "REVERSAL": "冲正",
     "MAC ERROR": "校验错", "Bad answer: reversal pending": "应答无效: 冲正待发送", "Supervisor pwd": "主管密码",
     "Reprinted": "已重打印", "ENTER: settle": "确认:结算", "Sales": "消费", "Batch closed": "结算成功",
     "RECONCILE ERROR": "对账不平", "Wrong password": "密码错误", "Tries left: 2": "还可试2次",
@@ -364,25 +363,6 @@ def test_settlement_balanced_closes_the_batch(terminal, acquirer):
     assert fields["63"] == "001000000001000" + "000000000000000" * 2
     terminal.press("CANCEL", "FUNC", "5")
     assert f"{w('Sales')} 0 0.00" in terminal.expect(w("ENTER: settle"))
-
-
-def test_a_settlement_left_unanswered_is_what_idle_says_is_owed_and_goes_again_first(terminal, acquirer):
-    close_open_batch(terminal, acquirer)
-    sale(terminal, "10.00")
-    acquirer.faults.add("close,mti=0500,count=1")  # applied at the bank, its answer never arrives
-    terminal.press("FUNC", "5")
-    terminal.expect(w("ENTER: settle"))
-    terminal.press("ENTER")
-    terminal.expect(w("Any key: idle"), 30)  # the outcome: not done, no answer, settlement pending
-    terminal.press("CANCEL")
-    idle = terminal.expect(w("FUNC: menu"))
-    assert w("Settlement pending") in idle and w("Reversal pending") not in idle
-    sale(terminal, "20.00")  # the same settlement goes first, then the sale
-    settlements = [iso8583.decode(m) for m in acquirer.server.received if m[:4] == b"0500"]
-    assert len(settlements) == 3 and settlements[1]["11"] == settlements[2]["11"], "sent again, the same request"
-    terminal.press("CANCEL")
-    idle = terminal.expect(w("FUNC: menu"))
-    assert w("Settlement pending") not in idle and w("Reversal pending") not in idle
 
 
 def test_a_settlement_that_does_not_reconcile_uploads_the_batch_which_closes_it(terminal, acquirer):
