@@ -46,17 +46,17 @@ def terminal(flash: Path, acquirer: RunningAcquirer) -> Iterator[Terminal]:
 
 def _sale(term: Terminal, amount: str) -> None:
     term.press("FUNC", "1", *amount, "ENTER")
-    term.expect(("Swipe card", "请刷卡"))
-    term.swipe(PAN, EXPIRY)
-    term.expect(("ENTER: send", "确认:发送"))
-    term.press("ENTER")
-    term.expect(("APPROVED", "交易成功"), 20)
-    term.press("CANCEL")
+    _swipe_and_send(term)
     term.expect(("FUNC: menu", "FUNC:菜单"))
 
 
 def _void(term: Terminal, voucher: str) -> None:
     term.press("FUNC", "2", *PASSWORD, "ENTER", *voucher, "ENTER", "ENTER")
+    _swipe_and_send(term)
+
+
+def _swipe_and_send(term: Terminal) -> None:
+    """From the card screen: the card, ENTER on the confirm screen, APPROVED, back to idle."""
     term.expect(("Swipe card", "请刷卡"))
     term.swipe(PAN, EXPIRY)
     term.expect(("ENTER: send", "确认:发送"))
