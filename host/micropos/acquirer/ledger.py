@@ -536,12 +536,9 @@ class Ledger:
     def mismatched_totals(self) -> list[tuple[str, int, int, int, int]]:
         """Sales whose kept totals differ from their rows: (RRN, refunded, by the rows, voided, by the rows)."""
         return [tuple(row) for row in self._db.execute(
-            "SELECT rrn, refunded, counted_refunded, voided, counted_voided FROM (SELECT s.rrn, s.refunded, s.voided,"
-            " COALESCE((SELECT SUM(r.amount) FROM txns r WHERE r.orig_id = s.id AND r.kind = 'REFUND'"
-            "   AND r.reversed_at IS NULL), 0) AS counted_refunded,"
-            " (SELECT COUNT(*) FROM txns v WHERE v.orig_id = s.id AND v.kind = 'VOID' AND v.reversed_at IS NULL)"
-            "   AS counted_voided FROM txns s WHERE s.kind = 'SALE')"
-            " WHERE refunded != counted_refunded OR voided != counted_voided")]
+            "SELECT rrn, refunded, counted_refunded, voided, counted_voided FROM (SELECT rrn, refunded, voided,"
+            f" {_COUNTED_REFUNDED} AS counted_refunded, {_COUNTED_VOIDED} AS counted_voided"
+            " FROM txns WHERE kind = 'SALE') WHERE refunded != counted_refunded OR voided != counted_voided")]
 
     def refundable_sales(self, merchant_id: str | None = None) -> list[RefundableSale]:
         """Sales with something left to refund: not reversed, not voided, oldest first."""
@@ -807,10 +804,13 @@ _KINDS = {kind.value: kind for kind in Kind}
 _ADD_TO_SALE = {Kind.REFUND: "UPDATE txns SET refunded = refunded + ? WHERE id = ?",
                 Kind.VOID: "UPDATE txns SET voided = voided + ? WHERE id = ?"}
 
-_RECOUNT = (
-    "UPDATE txns SET refunded = COALESCE((SELECT SUM(r.amount) FROM txns r WHERE r.orig_id = txns.id"
-    " AND r.kind = 'REFUND' AND r.reversed_at IS NULL), 0), voided = (SELECT COUNT(*) FROM txns v"
-    " WHERE v.orig_id = txns.id AND v.kind = 'VOID' AND v.reversed_at IS NULL) WHERE kind = 'SALE'")
+#: A sale's totals as its rows say them (the sale is ``txns``, as named in the statement around them).
+_COUNTED_REFUNDED = ("COALESCE((SELECT SUM(r.amount) FROM txns r WHERE r.orig_id = txns.id AND r.kind = 'REFUND'"
+                     " AND r.reversed_at IS NULL), 0)")
+_COUNTED_VOIDED = ("(SELECT COUNT(*) FROM txns v WHERE v.orig_id = txns.id AND v.kind = 'VOID'"
+                   " AND v.reversed_at IS NULL)")
+
+_RECOUNT = f"UPDATE txns SET refunded = {_COUNTED_REFUNDED}, voided = {_COUNTED_VOIDED} WHERE kind = 'SALE'"
 
 
 _stamp: tuple[int, str] = (-1, "")
